@@ -1,0 +1,237 @@
+"""brummer's benchmarks; run through ``scripts/bench`` (which prepares .venv). Results go in docs/benchmarks.md.
+
+- flood: one process prints 1,000,000 lines of ~60 bytes. Wall time of ``brummer up`` (output to /dev/null) over
+  the wall time of the same generator writing straight to /dev/null, measured in the same run, interleaved; the
+  same for concurrently (npm) and honcho (PyPI), installed into bench-cache/ on first use. Also brummer's peak RSS.
+- startup: time from starting ``brummer up`` to its first child's exec, against ``python -c 'import trio'``.
+- kill9: after ``kill -9`` of brummer, how long until its children (a grandchild and a setsid escapee) are gone.
+
+Usage: scripts/bench [flood|startup|kill9 ...] [--runs N] [--lines N] [--skip-peers]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "bench-cache"
+VENV_BIN = Path(sys.executable).parent
+BRUMMER = [str(VENV_BIN / "brummer")]
+
+GENERATOR = """\
+import sys
+n = int(sys.argv[1])
+w = sys.stdout.write
+for i in range(n):
+    w(f"{i:08d} GET /api/items?page={i % 97} 200 OK in 12ms lorem ipsum dolor\\n")
+"""
+
+
+LINE_BYTES = len("00000000 GET /api/items?page=0 200 OK in 12ms lorem ipsum dolor\n")
+
+
+def timed(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> tuple[float, int, int]:
+    """(wall seconds, peak RSS in KiB of the process, exit code), output to /dev/null."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss, proc.returncode
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def spread(values: list[float]) -> str:
+    return f"{median(values):.3f} s (min {min(values):.3f}, max {max(values):.3f})"
+
+
+# -- peers ------------------------------------------------------------------------------------------------
+
+
+def honcho() -> list[str] | None:
+    venv = CACHE / "honcho"
+    exe = venv / "bin" / "honcho"
+    if not exe.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        result = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "honcho"], capture_output=True)
+        if result.returncode != 0:
+            print("  (honcho could not be installed; skipped)")
+            return None
+    return [str(exe)]
+
+
+def concurrently() -> list[str] | None:
+    prefix = CACHE / "npm"
+    exe = prefix / "node_modules" / ".bin" / "concurrently"
+    if not exe.exists():
+        if not shutil.which("npm"):
+            print("  (npm not found; concurrently skipped)")
+            return None
+        prefix.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run(
+            ["npm", "install", "--prefix", str(prefix), "--silent", "concurrently"], capture_output=True
+        )
+        if result.returncode != 0:
+            print("  (concurrently could not be installed; skipped)")
+            return None
+    return [str(exe)]
+
+
+# -- flood ------------------------------------------------------------------------------------------------
+
+
+def bench_flood(runs: int, lines: int, peers: bool) -> None:
+    work = Path(tempfile.mkdtemp(prefix="brummer-bench-"))
+    gen = work / "gen.py"
+    gen.write_text(GENERATOR)
+    gen_cmd = f"{sys.executable} {gen} {lines}"
+    (work / "Procfile").write_text(f"flood: {gen_cmd}\n")
+    env = {**os.environ, "NO_COLOR": "1"}
+    contenders: dict[str, Callable[[], tuple[float, int, int]]] = {
+        "generator > /dev/null": lambda: timed([sys.executable, str(gen), str(lines)]),
+        "brummer up": lambda: timed([*BRUMMER, "up", "--dir", str(work)], env=env),
+    }
+    if peers:
+        if (c := concurrently()) is not None:
+            contenders["concurrently"] = lambda c=c: timed([*c, gen_cmd], env=env)
+        if (h := honcho()) is not None:
+            contenders["honcho start"] = lambda h=h: timed([*h, "start"], cwd=work, env=env)
+    walls: dict[str, list[float]] = {name: [] for name in contenders}
+    rss: dict[str, list[int]] = {name: [] for name in contenders}
+    print(
+        f"flood: 1 process x {lines:,} lines of ~{LINE_BYTES} "
+        f"bytes, {runs} interleaved runs"
+    )
+    for run in range(runs + 1):  # the first round warms caches and is not counted
+        for name, fn in contenders.items():
+            if name == "honcho start" and run > 1:
+                continue  # ~12k lines/s: one counted run is plenty
+            wall, maxrss, code = fn()
+            if code != 0:
+                print(f"  warning: {name} exited {code}")
+            if run:
+                walls[name].append(wall)
+                rss[name].append(maxrss)
+    base = median(walls["generator > /dev/null"])
+    print(f"  {'':24} {'wall (median)':>14} {'ratio':>7} {'lines/s':>12} {'peak RSS':>10}")
+    for name in contenders:
+        wall = median(walls[name])
+        print(f"  {name:24} {wall:13.3f}s {wall / base:6.2f}x {lines / wall:12,.0f} {max(rss[name]) / 1024:8.1f}MB")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def bench_retention(lines: int) -> None:
+    """Peak RSS of brummer during the flood, for a few retention settings."""
+    work = Path(tempfile.mkdtemp(prefix="brummer-bench-"))
+    gen = work / "gen.py"
+    gen.write_text(GENERATOR)
+    (work / "Procfile").write_text(f"flood: {sys.executable} {gen} {lines}\n")
+    print(f"peak RSS of brummer up during a {lines:,}-line flood, by retention (log_max_lines per process):")
+    for keep in (10_000, 50_000, 200_000, 1_000_000):
+        env = {**os.environ, "NO_COLOR": "1", "BRUMMER_LOG_MAX_LINES": str(keep)}
+        _, maxrss, _ = timed([*BRUMMER, "up", "--dir", str(work)], env=env)
+        print(f"  {keep:>9,} lines kept: {maxrss / 1024:6.1f} MB")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+# -- startup ----------------------------------------------------------------------------------------------
+
+
+def bench_startup(runs: int) -> None:
+    work = Path(tempfile.mkdtemp(prefix="brummer-bench-"))
+    stamp = work / "stamp"
+    (work / "brummer.toml").write_text(
+        f'[processes.first]\ncmd = ["/bin/sh", "-c", "date +%s%N > {stamp}"]\ngrace = 0\n'
+    )
+    to_exec: list[float] = []
+    trio_import: list[float] = []
+    for run in range(runs + 1):
+        t0 = time.time_ns()
+        subprocess.run([*BRUMMER, "up", "--dir", str(work)], stdout=subprocess.DEVNULL, check=False)
+        first = int(stamp.read_text())
+        t1 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import trio"], check=True)
+        t2 = time.perf_counter()
+        if run:
+            to_exec.append((first - t0) / 1e9)
+            trio_import.append(t2 - t1)
+    print(f"startup, {runs} runs:")
+    print(f"  brummer up -> first child's exec: {spread(to_exec)}")
+    print(f"  python -c 'import trio':          {spread(trio_import)}")
+    print(f"  ratio (medians): {median(to_exec) / median(trio_import):.2f}x (goal <= 1.3x)")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+# -- kill -9 ----------------------------------------------------------------------------------------------
+
+
+def bench_kill9(runs: int) -> None:
+    work = Path(tempfile.mkdtemp(prefix="brummer-bench-"))
+    pids = work / "pids"
+    (work / "tree.sh").write_text(
+        f"sleep 300 & echo $! >> {pids}\nsetsid sleep 301 & echo $! >> {pids}\necho $$ >> {pids}\nwait\n"
+    )
+    (work / "brummer.toml").write_text(f'[processes.tree]\ncmd = "sh {work / "tree.sh"}"\ngrace = 1\n')
+    gone: list[float] = []
+    for _ in range(runs):
+        pids.unlink(missing_ok=True)
+        proc = subprocess.Popen([*BRUMMER, "up", "--dir", str(work)], stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while (not pids.exists() or len(pids.read_text().split()) < 3) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        victims = [int(p) for p in pids.read_text().split()]
+        t0 = time.perf_counter()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        while any(_alive(p) for p in victims) and time.perf_counter() - t0 < 30:
+            time.sleep(0.005)
+        gone.append(time.perf_counter() - t0)
+    print(f"kill -9 of brummer (grace 1 s) -> grandchild, setsid escapee and child all gone: {spread(gone)}")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("which", nargs="*", default=["flood", "retention", "startup", "kill9"])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--skip-peers", action="store_true")
+    args = parser.parse_args()
+    print(f"# {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    for which in args.which:
+        if which == "flood":
+            bench_flood(args.runs, args.lines, not args.skip_peers)
+        elif which == "retention":
+            bench_retention(args.lines)
+        elif which == "startup":
+            bench_startup(max(args.runs, 10))
+        elif which == "kill9":
+            bench_kill9(args.runs)
+        else:
+            parser.error(f"unknown benchmark {which!r}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+from brummer.cli import main
+
+main()

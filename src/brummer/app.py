@@ -1,0 +1,111 @@
+"""``brummer up``: the nursery tree.
+
+::
+
+    root nursery                    infrastructure: lives until the very end
+    ├── signals                     SIGINT/SIGTERM/SIGHUP → shutdown (a second one: no more grace)
+    ├── reaper                      reaps orphaned descendants (brummer is their subreaper)
+    ├── log store                   finishes quiet multi-line error groups
+    └── services nursery            isolated: caught, reported, restarted
+        ├── printer / panel
+        ├── (MCP server, proxy)
+        └── supervisor nursery      cancelled first on shutdown
+            └── one task per process, started in dependency order
+
+Shutdown: cancel the supervisor nursery (each process stops after its dependents), then close the bus so
+subscribers drain and end, then let the guardian go, then cancel what is left.
+"""
+
+from __future__ import annotations
+
+import functools
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+
+import trio
+
+from brummer.bus import Bus
+from brummer.config.spec import ProjectSpec
+from brummer.logs.store import LogStore, serve_log_store
+from brummer.services import run_isolated
+from brummer.supervise.reaper import serve_reaper
+from brummer.supervise.spawn import Spawner, make_subreaper
+from brummer.supervise.supervisor import Supervisor, serve_supervisor
+from brummer.supervise.watchdog import Guardian
+from brummer.ui.output import Output
+from brummer.ui.plain import serve_plain
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+SERVICE_DRAIN = 2.0  # after the processes are gone, how long subscribers may take to print the last events
+
+
+class Shutdown:
+    """Why brummer is stopping: the first signal decides the exit code (128 + signal number)."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self.requested = trio.Event()
+
+    def exit_code(self, supervisor: Supervisor) -> int:
+        return 128 + self.signal if self.signal is not None else supervisor.outcome()
+
+
+async def watch_signals(
+    receiver: AsyncIterator[int], shutdown: Shutdown, supervisor: Supervisor, store: LogStore
+) -> None:
+    async for signum in receiver:
+        name = signal.Signals(signum).name
+        if shutdown.signal is None:
+            shutdown.signal = signum
+            store.note(f"{name}: stopping every process (again to skip the grace periods)", level="warn")
+            shutdown.requested.set()
+        else:
+            store.note(f"{name} again: killing without grace", level="warn")
+            supervisor.force.set()
+
+
+async def run_up(project: ProjectSpec, names: Sequence[str], *, output: Output | None = None) -> int:
+    """Run ``names`` (already resolved, dependencies included) in the foreground; return the exit code."""
+    output = output or Output()
+    settings = project.settings
+    bus = Bus()
+    store = LogStore(bus, max_lines=settings.log_max_lines, max_bytes=settings.log_max_bytes)
+    printer_sub = bus.subscribe("plain")  # before anything happens, so nothing is missed
+    spawner = Spawner()
+    make_subreaper()
+    shutdown = Shutdown()
+    with trio.open_signal_receiver(*SIGNALS) as signals:
+        async with trio.open_nursery() as root:
+            guardian = await Guardian.start(spawner)
+            await root.start(serve_reaper, spawner)
+            await root.start(serve_log_store, store)
+            async with trio.open_nursery() as services:
+                async with trio.open_nursery() as processes:
+                    supervisor: Supervisor = await processes.start(
+                        serve_supervisor, project, names, store, bus, spawner, guardian
+                    )
+                    root.start_soon(watch_signals, signals, shutdown, supervisor, store)
+                    plain = functools.partial(serve_plain, printer_sub, output, list(project.processes))
+                    await services.start(run_isolated, "plain", plain, store)
+                    async with trio.open_nursery() as waiting:
+                        waiting.start_soon(_cancel_after, shutdown.requested.wait, waiting.cancel_scope)
+                        waiting.start_soon(_cancel_after, supervisor.wait_idle, waiting.cancel_scope)
+                    processes.cancel_scope.cancel(reason="shutdown")
+                _report_drops(bus, store)
+                bus.close()
+                services.cancel_scope.deadline = trio.current_time() + SERVICE_DRAIN
+            await guardian.close()
+            root.cancel_scope.cancel(reason="done")
+    return shutdown.exit_code(supervisor)
+
+
+async def _cancel_after(fn: Callable[[], Awaitable[object]], scope: trio.CancelScope) -> None:
+    await fn()
+    scope.cancel()
+
+
+def _report_drops(bus: Bus, store: LogStore) -> None:
+    for name, drops in bus.drop_counts().items():
+        if drops.total:
+            kinds = ", ".join(f"{kind} {count:,}" for kind, count in drops.events.most_common())
+            store.note(f"subscriber {name} missed {kinds} events ({drops.lines:,} log lines)", level="warn")

@@ -1,0 +1,116 @@
+"""The typed events that travel over the bus.
+
+Each event class carries its ``priority`` as a class attribute. Priority decides what may be dropped for a
+subscriber that cannot keep up, never the order: a subscriber sees events in publish order.
+
+- HIGH: never dropped (state changes, readiness, URLs, new error groups, service failures). Their volume is bounded
+  by how often processes change state, not by how much they print.
+- MEDIUM: updates that a later event supersedes (an error group seen again, brummer's own notices).
+- LOW: the floods (log lines, proxied requests). Dropped for a slow subscriber, and counted.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from brummer.logs.error_book import ErrorGroup
+    from brummer.logs.query import Batch
+    from brummer.supervise.state import ProcessInfo
+
+
+class Priority(enum.IntEnum):
+    HIGH = 0
+    MEDIUM = 1
+    LOW = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    priority: ClassVar[Priority] = Priority.LOW
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessChanged(Event):
+    """A process moved to a new state (started, ready, stopping, exited, failed, backing off, ...)."""
+
+    priority: ClassVar[Priority] = Priority.HIGH
+    info: ProcessInfo
+    previous: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogLines(Event):
+    """A batch of lines one process wrote to one stream (``batch.lines``, sequence numbers from ``batch.seq``)."""
+
+    priority: ClassVar[Priority] = Priority.LOW
+    batch: Batch
+
+
+@dataclass(frozen=True, slots=True)
+class UrlDetected(Event):
+    priority: ClassVar[Priority] = Priority.HIGH
+    process: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class UrlsCleared(Event):
+    """The process exited; its URLs no longer answer."""
+
+    priority: ClassVar[Priority] = Priority.HIGH
+    process: str
+    urls: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorDetected(Event):
+    """A new error group appeared in a process's output."""
+
+    priority: ClassVar[Priority] = Priority.HIGH
+    group: ErrorGroup
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRepeated(Event):
+    """A known error group was seen again (``count`` is the new total)."""
+
+    priority: ClassVar[Priority] = Priority.MEDIUM
+    group_id: int
+    process: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceFailed(Event):
+    """A service (printer, panel, MCP, proxy) raised; it was isolated and will be restarted after ``retry_in``."""
+
+    priority: ClassVar[Priority] = Priority.HIGH
+    service: str
+    error: str
+    traceback: str
+    retry_in: float
+
+
+@dataclass(frozen=True, slots=True)
+class Notice(Event):
+    """A message from brummer itself, for people (e.g. "stopping web: SIGTERM, 5 s grace")."""
+
+    priority: ClassVar[Priority] = Priority.MEDIUM
+    text: str
+    process: str | None = None
+    level: str = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyRequest(Event):
+    """One request that went through the recording proxy."""
+
+    priority: ClassVar[Priority] = Priority.LOW
+    process: str
+    method: str
+    path: str
+    status: int | None
+    duration_ms: float

@@ -1,0 +1,124 @@
+"""The command line. Every command is ``async`` and runs under ``trio.run``; errors become exit codes here.
+
+Exit codes: 0 success; 1 a process failed (or another brummer error); 2 usage or configuration error;
+128 + N after signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
+
+Imports stay light on the path to the first child's exec: no rich, hypercorn, httpx or mcp here.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import asyncclick as click
+import trio
+
+from brummer import __version__
+from brummer.config import discover_project, select_processes
+from brummer.errors import BrummerError, UsageError
+
+DIR_OPTION = click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The project directory.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="brummer")
+def cli() -> None:
+    """Run a project's dev processes; watch their logs for URLs and errors; serve it all to AI agents."""
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@DIR_OPTION
+@click.option("--plain", is_flag=True, help="Prefixed lines instead of the live panel.")
+@click.option("--grace", type=float, default=None, help="Seconds between the stop signal and SIGKILL.")
+async def up(names: tuple[str, ...], directory: Path, plain: bool, grace: float | None) -> int:
+    """Run processes in the foreground (default: the project's `default`, else Procfile, else dev/start).
+
+    Ctrl-C stops everything cleanly, in reverse dependency order.
+    """
+    from brummer.app import run_up
+
+    project = discover_project(directory, flags={"grace": grace})
+    selected = select_processes(project, names)
+    if not selected:
+        raise UsageError(
+            f"nothing to run in {project.root}: no package.json dev/start script, Procfile or brummer.toml "
+            "`default`; name the processes to run"
+        )
+    return await run_up(project, selected)
+
+
+@cli.command("ls")
+@DIR_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+async def ls(directory: Path, as_json: bool) -> int:
+    """List the processes brummer knows in a project."""
+    project = discover_project(directory)
+    rows = []
+    for name, spec in project.processes.items():
+        rows.append(
+            {
+                "name": name,
+                "source": spec.source,
+                "command": spec.display_command,
+                "cwd": str(spec.cwd),
+                "depends_on": {dep: str(cond) for dep, cond in spec.depends_on.items()},
+                "ready": spec.ready.describe(),
+                "restart": str(spec.restart),
+                "default": name in project.default,
+            }
+        )
+    if as_json:
+        doc = {
+            "root": str(project.root),
+            "package_manager": project.package_manager,
+            "default": list(project.default),
+            "processes": rows,
+        }
+        click.echo(json.dumps(doc, indent=2))
+        return 0
+    if not rows:
+        click.echo(f"no processes found in {project.root}")
+        return 0
+    width = max(len(r["name"]) for r in rows)
+    for row in rows:
+        mark = "*" if row["default"] else " "
+        deps = ", ".join(f"{d} ({c})" for d, c in row["depends_on"].items())
+        extra = f"  [after {deps}]" if deps else ""
+        click.echo(f"{mark} {row['name']:<{width}}  {row['source']:<12}  {row['command']}{extra}")
+    click.echo("* = started by `brummer up` with no names")
+    return 0
+
+
+async def _run(argv: Sequence[str]) -> int:
+    try:
+        result = await cli.main(args=list(argv), prog_name="brummer", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except click.Abort:
+        return 130
+    except BrummerError as exc:
+        print(f"brummer: {exc}", file=sys.stderr)
+        return exc.exit_code
+    return result if isinstance(result, int) else 0
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    try:
+        code = trio.run(_run, sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)

@@ -1,0 +1,92 @@
+"""Reading project files and pointing at lines in them.
+
+Every config error names ``file:line`` when it can. The parsers we use (json, tomllib, dotenv) either report a
+line themselves or not at all, so for "this value is wrong" errors we search the raw text for the offending
+key; a wrong line number is worse than none, so the helpers return ``None`` rather than guess.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from brummer.errors import ConfigError
+
+# A TOML table header: ``[a.b]`` or ``[[a.b]]``; group 1 is the dotted key.
+_TOML_HEADER = re.compile(r"^\s*\[\[?\s*(.+?)\s*\]\]?\s*(?:#.*)?$")
+_TOML_KEY_PART = re.compile(r"\"((?:[^\"\\]|\\.)*)\"|'([^']*)'|([A-Za-z0-9_-]+)")
+
+
+def read_text(path: Path) -> str:
+    """Read a project file as UTF-8, turning OS and decoding failures into a ConfigError naming the file."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", path) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", path) from None
+
+
+def line_of(text: str, needle: str, start: int = 1) -> int | None:
+    """The 1-based number of the first line at or after ``start`` that contains ``needle``."""
+    for number, line in enumerate(text.splitlines()[start - 1 :], start):
+        if needle in line:
+            return number
+    return None
+
+
+def split_toml_key(dotted: str) -> tuple[str, ...]:
+    """``processes."@acme/web:dev"`` -> ``("processes", "@acme/web:dev")``; good enough for finding lines."""
+    parts: list[str] = []
+    for match in _TOML_KEY_PART.finditer(dotted):
+        double, single, bare = match.groups()
+        parts.append(double if double is not None else single if single is not None else bare)
+    return tuple(parts)
+
+
+def _key_pattern(key: str) -> re.Pattern[str]:
+    k = re.escape(key)
+    return re.compile(rf"^\s*(?:{k}|\"{k}\"|'{k}')\s*[=.]")
+
+
+def _value_pattern(value: str) -> re.Pattern[str]:
+    v = re.escape(value)
+    return re.compile(rf"\"{v}\"|'{v}'|(?:^|[\s{{,]){v}\s*=")
+
+
+def toml_line(text: str, section: tuple[str, ...], key: str | None = None, value: str | None = None) -> int | None:
+    """Find the line of ``key`` in table ``section`` (or of the table header when ``key`` is None).
+
+    With ``value``, find the first line at or after the key that mentions that string (e.g. one name inside a
+    ``depends_on`` array or inline table). Dotted keys written elsewhere (``web.grace = 1`` under
+    ``[processes]``) fall back to a plain search for ``key =``.
+    """
+    lines = text.splitlines()
+    current: tuple[str, ...] = ()
+    key_re = _key_pattern(key) if key is not None else None
+    found: int | None = None
+    for number, line in enumerate(lines, 1):
+        header = _TOML_HEADER.match(line)
+        if header:
+            if found is not None:
+                break  # the value search ends at the next table
+            current = split_toml_key(header.group(1))
+            if key is None and current[: len(section)] == section:
+                return number  # ``[processes.web.env]`` also shows where ``processes.web`` is defined
+            if key is not None and value is not None and current == (*section, key):
+                found = number  # ``[processes.web.depends_on]``: search the values in that table
+            continue
+        if found is None:
+            if key_re is None or current != section or not key_re.match(line):
+                continue
+            if value is None:
+                return number
+            found = number
+        if found is not None and value is not None and _value_pattern(value).search(line):
+            return number
+    if key is not None and value is None:
+        loose = re.compile(rf"(?:^|[\s.{{,]){re.escape(key)}\s*=")
+        for number, line in enumerate(lines, 1):
+            if loose.search(line):
+                return number
+    return found

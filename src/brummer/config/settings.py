@@ -1,0 +1,142 @@
+"""brummer-wide settings: one validator per key, four layers, first layer that sets a key wins.
+
+Layers, highest first: command-line flags, ``BRUMMER_*`` environment variables, the project's brummer.toml,
+the user's ``~/.config/brummer/config.toml``. Like honcho's ChainMap, each layer is a plain dict of the keys
+it sets, so "not given" is simply absence and the merge is one lookup per key.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import ChainMap
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from brummer.config.spec import Settings
+from brummer.errors import ConfigError
+
+
+def _number(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError("must be a finite number >= 0")
+    return float(value)
+
+
+def _count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be an integer")
+    if value < 1:
+        raise ValueError("must be an integer >= 1")
+    return value
+
+
+def _port(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be a port number")
+    if not 0 <= value <= 65535:
+        raise ValueError("must be a port number (0-65535)")
+    return value
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+# Setting key -> validator. The validators take already-typed values (TOML, flags); see ``parse_env``.
+SETTING_KEYS: Mapping[str, Callable[[object], object]] = {
+    "grace": _number,
+    "log_max_lines": _count,
+    "log_max_bytes": _count,
+    "mcp_port": _port,
+    "mcp": _flag,
+    "proxy": _flag,
+    "allow_remote": _flag,
+}
+ENV_PREFIX = "BRUMMER_"
+_TRUE = frozenset({"1", "true", "yes"})
+_FALSE = frozenset({"0", "false", "no"})
+
+
+def check_setting(key: str, value: object) -> object:
+    """Validate one setting; raises ValueError("must be ...") for the caller to place in a ConfigError."""
+    return SETTING_KEYS[key](value)
+
+
+def env_var(key: str) -> str:
+    return ENV_PREFIX + key.upper()
+
+
+def _parse_text(key: str, text: str) -> object:
+    """Turn an environment string into the type ``key`` expects, then validate it."""
+    checker = SETTING_KEYS[key]
+    value: object
+    if checker is _flag:
+        lowered = text.strip().lower()
+        if lowered not in _TRUE | _FALSE:
+            raise ValueError("must be one of 0, 1, true, false, yes, no")
+        value = lowered in _TRUE
+    elif checker is _number:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError("must be a number") from None
+    else:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise ValueError("must be an integer") from None
+    return checker(value)
+
+
+def settings_from_env(environ: Mapping[str, str]) -> dict[str, object]:
+    """The ``BRUMMER_*`` layer. An empty variable counts as unset (``BRUMMER_GRACE= brummer up``)."""
+    layer: dict[str, object] = {}
+    for key in SETTING_KEYS:
+        name = env_var(key)
+        text = environ.get(name, "")
+        if not text.strip():
+            continue
+        try:
+            layer[key] = _parse_text(key, text)
+        except ValueError as exc:
+            raise ConfigError(f"environment variable {name}={text!r} {exc}") from None
+    return layer
+
+
+def settings_from_flags(flags: Mapping[str, object] | None) -> dict[str, object]:
+    """The command-line layer: None means "not given"; keys that are not settings are ignored."""
+    layer: dict[str, object] = {}
+    for key, value in (flags or {}).items():
+        if value is None or key not in SETTING_KEYS:
+            continue
+        try:
+            layer[key] = check_setting(key, value)
+        except ValueError as exc:
+            raise ConfigError(f"--{key.replace('_', '-')} {exc}") from None
+    return layer
+
+
+def resolve_settings(*layers: Mapping[str, object]) -> Settings:
+    """Merge layers given highest-precedence first into one Settings; unset keys keep Settings' defaults."""
+    merged = ChainMap(*(dict(layer) for layer in layers))
+    values = {key: merged[key] for key in SETTING_KEYS if key in merged}
+    return Settings(**values)  # type: ignore[arg-type]  # each value was checked by its key's validator
+
+
+def default_user_config(environ: Mapping[str, str]) -> Path:
+    """``$XDG_CONFIG_HOME/brummer/config.toml``, else ``~/.config/brummer/config.toml``.
+
+    A relative XDG_CONFIG_HOME is ignored, as the XDG spec asks.
+    """
+    xdg = environ.get("XDG_CONFIG_HOME", "")
+    if xdg and os.path.isabs(xdg):
+        base = Path(xdg)
+    else:
+        home = environ.get("HOME")
+        base = (Path(home) if home else Path.home()) / ".config"
+    return base / "brummer" / "config.toml"

@@ -1,0 +1,70 @@
+"""brummer's errors: one root, translated from foreign exceptions at one boundary each.
+
+    BrummerError                 anything brummer reports to a user
+    ├── UsageError               bad command-line use                      (exit 2)
+    ├── ConfigError              a project file is malformed or names an unknown process,
+    │   │                        or the dependency graph has a cycle       (exit 2)
+    │   └── DependencyCycleError
+    ├── SpawnError               a child could not be started (no such command, bad cwd)
+    ├── ProcessControlError      a start/stop/restart request that cannot be done (unknown name, ...)
+    └── ServiceError             a service (printer, panel, MCP, proxy) failed and was isolated
+
+The CLI maps ``UsageError`` and ``ConfigError`` to exit code 2 and any other ``BrummerError`` to 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class BrummerError(Exception):
+    """Root of every error brummer reports to a user."""
+
+    exit_code = 1
+
+
+class UsageError(BrummerError):
+    """The command line asks for something brummer cannot do."""
+
+    exit_code = 2
+
+
+class ConfigError(BrummerError):
+    """A project or user file is malformed, or names something that does not exist.
+
+    ``str()`` gives one line that names the file and, when known, the line: ``brummer.toml:7: ...``.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, path: Path | str | None = None, line: int | None = None) -> None:
+        self.message = message
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        if self.path is None:
+            return self.message
+        where = str(self.path) if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+class DependencyCycleError(ConfigError):
+    """``depends_on`` forms a cycle; ``cycle`` lists the names in order, first name repeated last."""
+
+    def __init__(self, cycle: list[str], path: Path | str | None = None) -> None:
+        self.cycle = cycle
+        super().__init__("dependency cycle: " + " -> ".join(cycle), path)
+
+
+class SpawnError(BrummerError):
+    """A child process could not be started."""
+
+
+class ProcessControlError(BrummerError):
+    """A request to start, stop or restart a process cannot be carried out."""
+
+
+class ServiceError(BrummerError):
+    """A service failed; it was isolated from the user's processes and restarted."""

@@ -1,0 +1,108 @@
+"""From pipe chunks to text lines, in bulk.
+
+A child's output arrives as byte chunks of any size. ``LineSplitter`` splits each chunk at its last newline,
+decodes the complete part in one call (UTF-8, invalid bytes replaced: a newline never sits inside a multi-byte
+character, so a chunk boundary never splits one) and splits that text once. The per-line Python work is nil on
+the common path, which is what keeps a million-line flood cheap.
+
+Lines longer than ``LINE_LIMIT`` bytes are cut and marked; an unterminated line is never buffered beyond the limit,
+so a child printing 10 MB without a newline costs 64 KiB. NUL bytes and ANSI sequences are kept (for display);
+``strip`` removes them for search and detection.
+"""
+
+from __future__ import annotations
+
+import re
+
+LINE_LIMIT = 64 * 1024
+
+# CSI (colours, cursor moves), OSC (titles, hyperlinks; ended by BEL or ST) and two-byte escapes.
+ANSI_RE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+
+
+def strip(text: str) -> str:
+    """``text`` without ANSI sequences and NUL bytes (for search and detection, not for display)."""
+    if "\x1b" in text:
+        text = ANSI_RE.sub("", text)
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    return text
+
+
+def cut_marker(total: int) -> str:
+    return f" [… line cut by brummer: {total:,} bytes, first {LINE_LIMIT:,} kept]"
+
+
+class LineSplitter:
+    """Incremental splitter for one byte stream."""
+
+    __slots__ = ("_carry", "_cut_head", "_cut_total", "limit")
+
+    def __init__(self, limit: int = LINE_LIMIT) -> None:
+        self.limit = limit
+        self._carry = b""
+        self._cut_head: bytes | None = None  # the kept start of an overlong line still being discarded
+        self._cut_total = 0
+
+    def feed(self, chunk: bytes) -> list[str]:
+        """The complete lines that ``chunk`` finishes (without their newlines)."""
+        lines: list[str] = []
+        data = self._carry + chunk if self._carry else chunk
+        self._carry = b""
+        if self._cut_head is not None:
+            newline = data.find(b"\n")
+            if newline < 0:
+                self._cut_total += len(data)
+                return lines
+            self._cut_total += newline
+            lines.append(self._finish_cut())
+            data = data[newline + 1 :]
+        end = data.rfind(b"\n")
+        if end < 0:
+            self._hold(data)
+            return lines
+        complete, rest = data[:end], data[end + 1 :]
+        lines.extend(self._decode(complete))
+        self._hold(rest)
+        return lines
+
+    def finish(self) -> list[str]:
+        """End of stream: the unterminated last line, if any."""
+        if self._cut_head is not None:
+            return [self._finish_cut()]
+        if not self._carry:
+            return []
+        rest, self._carry = self._carry, b""
+        return self._decode(rest)
+
+    def _hold(self, rest: bytes) -> None:
+        if len(rest) > self.limit:
+            self._cut_head = rest[: self.limit]
+            self._cut_total = len(rest)
+        else:
+            self._carry = rest
+
+    def _finish_cut(self) -> str:
+        head, total = self._cut_head or b"", self._cut_total
+        self._cut_head, self._cut_total = None, 0
+        text = head.decode("utf-8", "replace").removesuffix("\r")
+        return text + cut_marker(total)
+
+    def _decode(self, complete: bytes) -> list[str]:
+        text = complete.decode("utf-8", "replace")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")
+            if text.endswith("\r"):
+                text = text[:-1]
+        lines = text.split("\n")
+        if len(complete) > self.limit and max(map(len, lines)) > self.limit // 4:
+            lines = [self._cut(line) for line in lines]
+        return lines
+
+    def _cut(self, line: str) -> str:
+        if len(line) <= self.limit // 4:
+            return line
+        raw = line.encode("utf-8", "surrogatepass")
+        if len(raw) <= self.limit:
+            return line
+        return raw[: self.limit].decode("utf-8", "ignore") + cut_marker(len(raw))

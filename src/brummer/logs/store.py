@@ -1,0 +1,254 @@
+"""The log store: every line every process printed, within retention, with URL and error detection.
+
+The store is the source of truth. Lines are kept in batches (one per pipe read) so the hot path does per-batch,
+not per-line, work: a batch gets a run of global sequence numbers, one timestamp, one retention check, one URL
+prefilter and one error-scanner call. Queries (tail, since-cursor, search) walk batches and only then lines.
+
+Readers that need completeness (MCP ``logs_tail``, readiness ``log =``) read here by cursor; the bus only tells them
+that something changed. The store publishes ``LogLines`` (low), ``UrlDetected`` and ``ErrorDetected`` (high) and
+``ErrorRepeated`` (medium).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import trio
+
+from brummer.bus import Bus, ErrorDetected, ErrorRepeated, LogLines, Notice, UrlDetected, UrlsCleared
+from brummer.logs import query
+from brummer.logs.error_book import ErrorBook
+from brummer.logs.errors import DetectedError, ErrorScanner
+from brummer.logs.lines import strip
+from brummer.logs.query import Batch, LogLine, TailResult
+from brummer.logs.urls import find_urls, origin
+
+BRUMMER = "brummer"  # the name under which brummer's own messages are kept
+ERROR_IDLE_FLUSH = 0.3  # seconds of quiet after which an open multi-line error group is complete
+
+
+@dataclass(slots=True)
+class ProcessLog:
+    """One process's retained batches (``batches[head:]``) and its detection state."""
+
+    name: str
+    batches: list[Batch] = field(default_factory=list)
+    head: int = 0
+    lines: int = 0
+    chars: int = 0
+    total_lines: int = 0  # ever appended, including evicted
+    scanners: dict[str, ErrorScanner] = field(default_factory=dict)
+    last_feed: dict[str, float] = field(default_factory=dict)
+    urls: dict[str, float] = field(default_factory=dict)  # url -> first seen (wall time)
+
+    def live(self) -> list[Batch]:
+        return self.batches[self.head :] if self.head else self.batches
+
+
+class LogStore:
+    def __init__(self, bus: Bus, *, max_lines: int = 50_000, max_bytes: int = 32 * 1024 * 1024) -> None:
+        self.bus = bus
+        self.max_lines = max_lines
+        self.max_bytes = max_bytes
+        self.errors = ErrorBook()
+        self._logs: dict[str, ProcessLog] = {}
+        self._seq = 0
+        self._changed = trio.lowlevel.ParkingLot()  # any append, note, URL or error change
+        self._urls_changed = trio.lowlevel.ParkingLot()
+
+    # -- writing ---------------------------------------------------------------------------------------------
+
+    @property
+    def last_seq(self) -> int:
+        """Sequence number of the newest line (0 before the first)."""
+        return self._seq
+
+    def _log(self, process: str) -> ProcessLog:
+        log = self._logs.get(process)
+        if log is None:
+            log = self._logs[process] = ProcessLog(process)
+        return log
+
+    def append(self, process: str, stream: str, lines: list[str], run: int = 0) -> Batch | None:
+        """Store ``lines`` that ``process`` wrote to ``stream``; detect URLs and errors; publish."""
+        if not lines:
+            return None
+        joined = "\n".join(lines)
+        batch = Batch(self._seq + 1, time.time(), process, stream, run, lines, len(joined) + 1)
+        self._seq += len(lines)
+        log = self._log(process)
+        self._keep(log, batch)
+        self.bus.publish(LogLines(batch))
+        plain = strip(joined)
+        if "://" in plain:
+            self._detect_urls(log, plain)
+        self._scan_errors(log, stream, lines if plain is joined else plain.split("\n"), batch)
+        self._wake()
+        return batch
+
+    def note(self, text: str, process: str | None = None, level: str = "info", *, publish: bool = True) -> None:
+        """brummer's own message, kept in the process's log (stream "brummer") and announced as a ``Notice``
+        (unless ``publish`` is false: state changes travel as ``ProcessChanged`` instead)."""
+        log = self._log(process or BRUMMER)
+        lines = text.split("\n")
+        self._keep(log, Batch(self._seq + 1, time.time(), log.name, BRUMMER, 0, lines, len(text) + 1))
+        self._seq += len(lines)
+        if publish:
+            self.bus.publish(Notice(text, process, level))
+        self._wake()
+
+    def _keep(self, log: ProcessLog, batch: Batch) -> None:
+        log.batches.append(batch)
+        log.lines += len(batch.lines)
+        log.total_lines += len(batch.lines)
+        log.chars += batch.chars
+        while log.lines > self.max_lines or log.chars > self.max_bytes:
+            oldest = log.batches[log.head]
+            excess = max(log.lines - self.max_lines, 0)
+            if excess and excess < len(oldest.lines) and log.chars <= self.max_bytes:
+                kept = oldest.lines[excess:]  # trim the oldest batch (a new object: subscribers may hold it)
+                chars = sum(map(len, kept)) + len(kept)
+                log.batches[log.head] = oldest.trimmed(excess, kept, chars)
+                log.lines -= excess
+                log.chars -= oldest.chars - chars
+                break
+            log.head += 1
+            log.lines -= len(oldest.lines)
+            log.chars -= oldest.chars
+        if log.head > 64 and log.head * 2 > len(log.batches):
+            del log.batches[: log.head]
+            log.head = 0
+
+    def _detect_urls(self, log: ProcessLog, plain: str) -> None:
+        for url in find_urls(plain):
+            if url in log.urls or self._claimed_elsewhere(log, url):
+                continue
+            log.urls[url] = time.time()
+            self.bus.publish(UrlDetected(log.name, url))
+            self._urls_changed.unpark_all()
+
+    def _claimed_elsewhere(self, log: ProcessLog, url: str) -> bool:
+        """A server another process announced (a web server logging the API it calls is not the API)."""
+        key = origin(url)
+        return any(key == origin(u) for other in self._logs.values() if other is not log for u in other.urls)
+
+    def _scan_errors(self, log: ProcessLog, stream: str, plain_lines: list[str], batch: Batch) -> None:
+        scanner = log.scanners.get(stream)
+        if scanner is None:
+            scanner = log.scanners[stream] = ErrorScanner()
+        log.last_feed[stream] = trio.current_time()
+        for error in scanner.feed(plain_lines):
+            self._record_error(log.name, stream, error, batch.end - 1)
+
+    def _record_error(self, process: str, stream: str, error: DetectedError, seq: int) -> None:
+        group, new = self.errors.record(process, stream, error, time.time(), seq)
+        if new:
+            self.bus.publish(ErrorDetected(group))
+        else:
+            self.bus.publish(ErrorRepeated(group.id, process, group.count))
+
+    def flush_errors(self, process: str | None = None, idle_for: float = 0.0) -> None:
+        """Finish open multi-line error groups quiet for ``idle_for`` seconds (all of a process's at its exit)."""
+        now = trio.current_time()
+        for log in [self._logs[process]] if process in self._logs else self._logs.values():
+            for stream, scanner in log.scanners.items():
+                if scanner.pending and now - log.last_feed.get(stream, now) >= idle_for:
+                    for error in scanner.flush():
+                        self._record_error(log.name, stream, error, self._seq)
+
+    def clear_urls(self, process: str) -> None:
+        """The process exited: its URLs are gone."""
+        log = self._logs.get(process)
+        if log and log.urls:
+            urls = tuple(log.urls)
+            log.urls.clear()
+            self.bus.publish(UrlsCleared(process, urls))
+            self._urls_changed.unpark_all()
+            self._wake()
+
+    def _wake(self) -> None:
+        if self._changed:
+            self._changed.unpark_all()
+
+    async def wait_changed(self) -> None:
+        """Return after the next append, note, URL or error change."""
+        await self._changed.park()
+
+    async def wait_urls_changed(self) -> None:
+        await self._urls_changed.park()
+
+    async def wait_beyond(self, seq: int) -> None:
+        """Return once a line newer than ``seq`` exists."""
+        while self._seq <= seq:
+            await self._changed.park()
+
+    # -- reading ---------------------------------------------------------------------------------------------
+
+    def processes(self) -> list[str]:
+        return list(self._logs)
+
+    def urls(self, process: str | None = None) -> dict[str, list[str]]:
+        logs = [self._logs[process]] if process in self._logs else [] if process else self._logs.values()
+        return {log.name: list(log.urls) for log in logs if log.urls}
+
+    def stats(self, process: str) -> tuple[int, int, int]:
+        """(retained lines, retained chars, lines ever written) for ``process``."""
+        log = self._logs.get(process)
+        return (log.lines, log.chars, log.total_lines) if log else (0, 0, 0)
+
+    def _select(self, process: str | Iterable[str] | None) -> list[ProcessLog]:
+        if process is None:
+            return list(self._logs.values())
+        names = [process] if isinstance(process, str) else list(process)
+        return [self._logs[name] for name in names if name in self._logs]
+
+    def first_seq(self, process: str | None = None) -> int:
+        """The oldest retained sequence number (for reporting gaps left by retention)."""
+        firsts = [log.batches[log.head].seq for log in self._select(process) if log.head < len(log.batches)]
+        return min(firsts, default=self._seq + 1)
+
+    def tail(
+        self,
+        process: str | Iterable[str] | None = None,
+        *,
+        since: int | None = None,
+        limit: int = 100,
+        stream: str | None = None,
+        level: str | None = None,
+        after: float | None = None,
+        before: float | None = None,
+        pattern: re.Pattern[str] | None = None,
+    ) -> TailResult:
+        """Lines matching every given filter.
+
+        Without ``since``: the newest ``limit`` lines. With ``since``: the first ``limit`` lines after that
+        sequence number, oldest first, so a reader can page forward with ``next``.
+        """
+        logs = self._select(process)
+        filters = query.Filters(stream, query.level_rank(level), after, before, pattern)
+        if since is None:
+            lines = query.newest([log.live() for log in logs], limit, filters)
+        else:
+            lines = query.oldest_after([log.live() for log in logs], since, limit, filters)
+        next_cursor = lines[-1].seq if lines else (self._seq if since is None else since)
+        if since is not None and len(lines) < limit:
+            next_cursor = max(next_cursor, self._seq)  # everything up to now was looked at
+        gap = max(0, self.first_seq(process) - 1 - since) if since is not None else 0
+        return TailResult(lines, next_cursor, gap)
+
+    def iter_since(self, process: str, since: int) -> Iterator[LogLine]:
+        """Every retained line of ``process`` after ``since`` (for readiness ``log =`` checks)."""
+        return query.iter_after([log.live() for log in self._select(process)], since, query.Filters())
+
+
+async def serve_log_store(
+    store: LogStore, *, task_status: trio.TaskStatus[LogStore] = trio.TASK_STATUS_IGNORED
+) -> None:
+    """The store's one background duty: finish multi-line error groups once their stream has gone quiet."""
+    task_status.started(store)
+    while True:
+        await trio.sleep(ERROR_IDLE_FLUSH)
+        store.flush_errors(idle_for=ERROR_IDLE_FLUSH)

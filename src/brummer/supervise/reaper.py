@@ -1,0 +1,58 @@
+"""Reaping orphans: descendants re-parented to brummer (a subreaper) when their parent died.
+
+Trio reaps the children it spawned; anything else that becomes our child is an orphan from some run's tree. When it
+exits it must be reaped (or it stays a zombie and keeps its process group "alive"). The reaper waits on SIGCHLD (and
+polls once a second as a backstop) and reaps only pids that Trio does not manage, so it never steals an exit status.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+
+import trio
+
+from brummer.supervise.spawn import Spawner
+from brummer.supervise.tree import LINUX
+
+
+def our_children() -> set[int]:
+    """Pids whose parent is this process (Linux: /proc/self/task/*/children)."""
+    pids: set[int] = set()
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return pids
+    for tid in tasks:
+        try:
+            with open(f"/proc/self/task/{tid}/children") as f:
+                pids.update(int(p) for p in f.read().split())
+        except OSError:
+            continue
+    return pids
+
+
+def reap_orphans(spawner: Spawner) -> int:
+    """Reap every exited child that Trio does not manage; returns how many."""
+    reaped = 0
+    if spawner.spawning:
+        return reaped  # a fork is in flight whose pid is not registered yet; the next round gets the orphans
+    for pid in our_children() - spawner.managed:
+        with contextlib.suppress(ChildProcessError, OSError):
+            done, _status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                reaped += 1
+    return reaped
+
+
+async def serve_reaper(spawner: Spawner, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+    if not LINUX:
+        task_status.started()
+        await trio.sleep_forever()
+    with trio.open_signal_receiver(signal.SIGCHLD) as signals:
+        task_status.started()
+        while True:
+            with trio.move_on_after(1.0):
+                await signals.__anext__()
+            reap_orphans(spawner)

@@ -1,0 +1,166 @@
+"""The supervisor: every known process, one controller each, in one nursery.
+
+``serve_supervisor`` is the service: it activates the selected processes (dependencies first), reports the
+``Supervisor`` through ``task_status`` and runs until cancelled. Cancelling it is the shutdown: every process task
+stops its run, each one waiting for its dependents first, so processes stop in reverse dependency order.
+
+The ``Supervisor`` is also the control surface for the CLI, the panel and MCP: ``start``/``stop``/``restart`` by
+name (idempotent, known names only) and ``snapshot`` for reading.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import trio
+
+from brummer.bus import Bus
+from brummer.config.spec import ProjectSpec
+from brummer.errors import ProcessControlError
+from brummer.logs.store import LogStore
+from brummer.supervise.process import ProcessController
+from brummer.supervise.spawn import Spawner
+from brummer.supervise.state import ProcessInfo, ProcState
+from brummer.supervise.watchdog import Guardian
+
+
+class Supervisor:
+    def __init__(
+        self,
+        project: ProjectSpec,
+        store: LogStore,
+        bus: Bus,
+        spawner: Spawner,
+        guardian: Guardian | None = None,
+    ) -> None:
+        self.project = project
+        self.store = store
+        self.bus = bus
+        self.spawner = spawner
+        self.guardian = guardian
+        self.controllers = {name: ProcessController(spec, self) for name, spec in project.processes.items()}
+        self.force = trio.Event()  # a second Ctrl-C: skip grace periods
+        self.first_spawn = trio.Event()
+        self._runs = itertools.count(1)
+        self._changed = trio.lowlevel.ParkingLot()
+        self._nursery: trio.Nursery | None = None
+        self._dependents: dict[str, list[str]] = {name: [] for name in project.processes}
+        for name, spec in project.processes.items():
+            for dep in spec.depends_on:
+                self._dependents[dep].append(name)
+
+    # -- for controllers -----------------------------------------------------------------------------------
+
+    def next_run_number(self) -> int:
+        return next(self._runs)
+
+    def changed(self) -> None:
+        self._changed.unpark_all()
+
+    async def wait_changed(self) -> None:
+        await self._changed.park()
+
+    def dependents_of(self, name: str) -> list[ProcessController]:
+        return [self.controllers[d] for d in self._dependents.get(name, ())]
+
+    def guardian_track(self, pid: int, signum: int, grace: float) -> None:
+        if self.guardian is not None:
+            self.guardian.track(pid, pid, int(signum), grace)
+
+    def guardian_untrack(self, pid: int) -> None:
+        if self.guardian is not None:
+            self.guardian.untrack(pid)
+
+    # -- control surface -----------------------------------------------------------------------------------
+
+    def _controller(self, name: str) -> ProcessController:
+        try:
+            return self.controllers[name]
+        except KeyError:
+            known = ", ".join(self.controllers) or "none"
+            raise ProcessControlError(f"unknown process {name!r} (known: {known})") from None
+
+    def activate(self, names: Sequence[str]) -> list[str]:
+        """Start the loop of each name (and of its dependencies) that is not active; returns those started."""
+        if self._nursery is None:
+            raise ProcessControlError("the supervisor is not running")
+        started: list[str] = []
+
+        def visit(name: str) -> None:
+            ctrl = self._controller(name)
+            if ctrl.active:
+                return
+            for dep in ctrl.spec.depends_on:
+                visit(dep)
+            if ctrl.activate(self._nursery):  # type: ignore[arg-type]
+                started.append(name)
+
+        for name in names:
+            visit(name)
+        self.changed()
+        return started
+
+    async def start(self, name: str) -> tuple[bool, ProcessInfo]:
+        """Start ``name`` (with its dependencies) unless it is active; (whether it started, its state)."""
+        started = name in self.activate([name])
+        await trio.lowlevel.checkpoint()
+        return started, self.info(name)
+
+    async def stop(self, name: str) -> tuple[bool, ProcessInfo]:
+        """Stop ``name`` gracefully and wait until its run is gone; (whether it was active, its state)."""
+        ctrl = self._controller(name)
+        if not ctrl.active:
+            await trio.lowlevel.checkpoint()
+            return False, ctrl.info()
+        ctrl.request_stop()
+        await ctrl.loop_done.wait()
+        return True, ctrl.info()
+
+    async def restart(self, name: str) -> ProcessInfo:
+        ctrl = self._controller(name)
+        await self.stop(name)
+        ctrl.restarts += 1
+        self.activate([name])
+        await trio.lowlevel.checkpoint()
+        return ctrl.info()
+
+    def info(self, name: str) -> ProcessInfo:
+        return self._controller(name).info()
+
+    def snapshot(self) -> list[ProcessInfo]:
+        return [ctrl.info() for ctrl in self.controllers.values()]
+
+    @property
+    def idle(self) -> bool:
+        return not any(ctrl.active for ctrl in self.controllers.values())
+
+    async def wait_idle(self) -> None:
+        """Return once no process is active and every one that ran ended on its own."""
+        while not self.idle or any(
+            c.runs_started and not c.ended_on_own for c in self.controllers.values() if c.stopped
+        ):
+            await self.wait_changed()
+
+    def outcome(self) -> int:
+        """0 if every process that ran succeeded, else 1."""
+        ran = [c for c in self.controllers.values() if c.runs_ended or c.state is ProcState.FAILED]
+        return 0 if all(c.state is ProcState.EXITED and not c.exit_signal and not c.exit_code for c in ran) else 1
+
+
+async def serve_supervisor(
+    project: ProjectSpec,
+    names: Sequence[str],
+    store: LogStore,
+    bus: Bus,
+    spawner: Spawner,
+    guardian: Guardian | None = None,
+    *,
+    task_status: trio.TaskStatus[Supervisor] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    supervisor = Supervisor(project, store, bus, spawner, guardian)
+    async with trio.open_nursery() as nursery:
+        supervisor._nursery = nursery
+        supervisor.activate(names)
+        task_status.started(supervisor)
+        await trio.sleep_forever()

@@ -1,0 +1,151 @@
+"""Finding and signalling everything one run started, and nothing else.
+
+A run's processes are its process group (the child starts its own session) plus any descendant that left the group
+(``setsid``, double forks). Every child gets ``BRUMMER_RUN=<instance>/<run id>`` in its environment and descendants
+inherit it, so on Linux ``/proc/*/environ`` finds the escapees too. A process is signalled only if it is in the
+run's group or carries the run's mark: brummer never signals a process it did not start (the Go brummer killed
+other projects' dev servers by port and name).
+
+Escapees are signalled through a pidfd opened *before* re-checking the mark, so a recycled pid cannot be hit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+
+LINUX = sys.platform.startswith("linux")
+RUN_VAR = "BRUMMER_RUN"
+INSTANCE_VAR = "BRUMMER_INSTANCE"
+
+
+def _environ_has(pid: int, needle: bytes) -> bool:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            data = f.read()
+    except OSError:
+        return False
+    return data.startswith(needle[1:]) or needle in data
+
+
+def marked_pids(var: str, value: str, exclude: int | None = None) -> list[int]:
+    """Pids (Linux) whose environment holds ``var=value``, never ours; empty elsewhere."""
+    if not LINUX:
+        return []
+    needle = b"\0" + f"{var}={value}".encode() + b"\0"
+    me = os.getpid()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        pid = int(entry)
+        if pid in (me, exclude):
+            continue
+        if _environ_has(pid, needle):
+            found.append(pid)
+    return found
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return True
+    return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] == b"Z"
+
+
+def pid_alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return not (LINUX and _is_zombie(pid))
+
+
+def group_alive(pgid: int) -> bool:
+    """True while a live (not zombie) process is in group ``pgid``.
+
+    ``killpg(pgid, 0)`` answers first; on Linux a yes is confirmed from /proc, because a zombie member (whose reaper
+    has not run yet) would otherwise keep the group "alive" for as long as nobody reaps it.
+    """
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    if not LINUX:
+        return True
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] != b"Z":
+            return True
+    return False
+
+
+def signal_group(pgid: int, sig: int) -> bool:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def signal_marked(pid: int, var: str, value: str, sig: int) -> bool:
+    """Send ``sig`` to ``pid`` only if it still carries ``var=value`` (checked after pinning it with a pidfd)."""
+    needle = b"\0" + f"{var}={value}".encode() + b"\0"
+    if not LINUX or not hasattr(os, "pidfd_open"):
+        return False
+    try:
+        fd = os.pidfd_open(pid)
+    except OSError:
+        return False
+    try:
+        if not _environ_has(pid, needle):
+            return False
+        signal.pidfd_send_signal(fd, sig)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+class RunTree:
+    """The processes of one run: its group, and the marked escapees seen so far."""
+
+    def __init__(self, pgid: int, mark: str) -> None:
+        self.pgid = pgid
+        self.mark = mark
+        self.escapees: set[int] = set()
+
+    def rescan(self) -> None:
+        """Find marked processes outside the group (an environ scan: a few times per stop, never in a loop)."""
+        for pid in marked_pids(RUN_VAR, self.mark):
+            with contextlib.suppress(OSError):
+                if os.getpgid(pid) == self.pgid:
+                    continue
+            self.escapees.add(pid)
+
+    def signal(self, sig: int) -> None:
+        signal_group(self.pgid, sig)
+        for pid in list(self.escapees):
+            if not signal_marked(pid, RUN_VAR, self.mark, sig):
+                self.escapees.discard(pid)
+
+    def alive(self) -> bool:
+        self.escapees = {pid for pid in self.escapees if pid_alive(pid)}
+        return bool(self.escapees) or group_alive(self.pgid)

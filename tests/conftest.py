@@ -1,0 +1,11 @@
+"""Fixtures for every test: a clean colour environment, and no brummer marks inherited from a parent brummer."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _clean_colour_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("NO_COLOR", "FORCE_COLOR", "BRUMMER_RUN", "BRUMMER_INSTANCE"):
+        monkeypatch.delenv(var, raising=False)

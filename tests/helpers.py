@@ -1,0 +1,91 @@
+"""Shared test helpers: real projects on disk, a real supervisor over real child processes."""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import trio
+
+from brummer.bus import Bus
+from brummer.config import ProjectSpec, discover_project, select_processes
+from brummer.logs.store import LogStore, serve_log_store
+from brummer.supervise.spawn import Spawner
+from brummer.supervise.state import ProcState
+from brummer.supervise.supervisor import Supervisor, serve_supervisor
+
+PY = sys.executable
+
+
+def write_project(root: Path, **files: str) -> Path:
+    """Write files (``Procfile``, ``brummer_toml`` for brummer.toml, any other name) into ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        filename = {"brummer_toml": "brummer.toml", "package_json": "package.json"}.get(name, name)
+        (root / filename).write_text(textwrap.dedent(text).lstrip())
+    return root
+
+
+def load(root: Path, **flags: object) -> ProjectSpec:
+    return discover_project(root, flags=flags, environ={}, user_config=root / "no-user-config.toml")
+
+
+@dataclass
+class Running:
+    sup: Supervisor
+    store: LogStore
+    bus: Bus
+    spawner: Spawner
+
+    def state(self, name: str) -> ProcState:
+        return self.sup.info(name).state
+
+    def text(self, name: str, stream: str | None = None) -> list[str]:
+        return [
+            line.text for line in self.store.tail(name, limit=100_000, stream=stream).lines if line.stream != "brummer"
+        ]
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 20) -> None:
+        """Wait (bounded) until ``predicate()`` holds, re-checking on every state or log change."""
+        with trio.fail_after(timeout):
+            while not predicate():
+                with trio.move_on_after(0.05):
+                    await self.store.wait_changed()
+
+    async def wait_state(self, name: str, *states: ProcState, timeout: float = 20) -> None:
+        await self.wait_for(lambda: self.state(name) in states, timeout)
+
+
+@asynccontextmanager
+async def running(project: ProjectSpec, names: list[str] | None = None) -> AsyncIterator[Running]:
+    """Run ``names`` (default: the project's default) under a real supervisor; stop everything on exit."""
+    bus = Bus()
+    store = LogStore(bus, max_lines=project.settings.log_max_lines, max_bytes=project.settings.log_max_bytes)
+    spawner = Spawner()
+    selected = select_processes(project, names or [])
+    async with trio.open_nursery() as nursery:
+        await nursery.start(serve_log_store, store)
+        async with trio.open_nursery() as procs:
+            sup = await procs.start(serve_supervisor, project, selected, store, bus, spawner)
+            try:
+                yield Running(sup, store, bus, spawner)
+            finally:
+                procs.cancel_scope.cancel()
+        nursery.cancel_scope.cancel()
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -1,0 +1,82 @@
+"""Every readiness kind against a real server or command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import trio
+
+from brummer.supervise.readiness import http_answers, tcp_open
+from brummer.supervise.state import ProcState
+from helpers import PY, load, running, write_project
+
+SERVER = """
+import http.server, socketserver, sys, time
+time.sleep(0.2)  # not ready at once
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(204 if self.path == "/health" else 404)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+server = socketserver.TCPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+open("port", "w").write(sys.argv[1])
+print(f"Local: http://localhost:{sys.argv[1]}/", flush=True)
+server.serve_forever()
+"""
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("kind", ["url", "log", "tcp", "http", "exec"])
+async def test_ready_kinds(tmp_path: Path, kind: str) -> None:
+    port = free_port()
+    server = tmp_path / "server.py"
+    server.write_text(SERVER)
+    ready = {
+        "url": "{ url = true }",
+        "log": '{ log = "^Local: http" }',
+        "tcp": f"{{ tcp = {port} }}",
+        "http": f'{{ http = "http://127.0.0.1:{port}/health" }}',
+        "exec": '{ exec = "test -f port" }',
+    }[kind]
+    root = write_project(
+        tmp_path / "p",
+        brummer_toml=f"""
+        [processes.server]
+        cmd = "{PY} -u {server} {port}"
+        ready = {ready}
+        """,
+    )
+    async with running(load(root), ["server"]) as r:
+        await r.wait_state("server", ProcState.READY)
+        assert r.sup.info("server").message.startswith(kind)
+        assert await tcp_open("127.0.0.1", port)
+
+
+async def test_probes_say_no_without_a_server() -> None:
+    port = free_port()
+    with trio.fail_after(10):
+        assert not await tcp_open("127.0.0.1", port)
+        assert not await http_answers(f"http://127.0.0.1:{port}/")
+
+
+async def test_none_never_becomes_ready(tmp_path: Path) -> None:
+    root = write_project(
+        tmp_path,
+        brummer_toml="""
+        [processes.quiet]
+        cmd = "echo http://localhost:1234/; sleep 30"
+        ready = "none"
+        """,
+    )
+    async with running(load(root), ["quiet"]) as r:
+        await r.wait_for(lambda: bool(r.store.urls("quiet")))
+        assert r.state("quiet") is ProcState.RUNNING

@@ -1,0 +1,58 @@
+"""Restart policies, limits and exponential backoff."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from brummer.supervise.state import ProcState
+from helpers import load, running, write_project
+
+
+def flaky(tmp_path: Path, policy: str, cmd: str, max_restarts: int = 3) -> Path:
+    return write_project(
+        tmp_path,
+        brummer_toml=f"""
+        [processes.flaky]
+        cmd = "{cmd}"
+        restart = "{policy}"
+        max_restarts = {max_restarts}
+        """,
+    )
+
+
+async def test_on_failure_restarts_until_the_limit(tmp_path: Path, monkeypatch) -> None:
+    root = flaky(tmp_path, "on-failure", "echo try; exit 1", 2)
+    project = load(root)
+    spec = project.processes["flaky"]
+    object.__setattr__(spec, "backoff_initial", 0.01)
+    async with running(project, ["flaky"]) as r:
+        await r.wait_for(lambda: r.sup.idle)
+        info = r.sup.info("flaky")
+        assert info.state is ProcState.FAILED and info.restarts == 2
+        assert r.text("flaky") == ["try"] * 3
+
+
+async def test_on_failure_leaves_a_clean_exit_alone(tmp_path: Path) -> None:
+    async with running(load(flaky(tmp_path, "on-failure", "exit 0")), ["flaky"]) as r:
+        await r.wait_for(lambda: r.sup.idle)
+        assert r.sup.info("flaky").restarts == 0
+
+
+async def test_always_restarts_clean_exits_with_backoff(tmp_path: Path, autojump_clock: object) -> None:
+    project = load(flaky(tmp_path, "always", "exit 0", 3))
+    async with running(project, ["flaky"]) as r:
+        delays = []
+        with r.bus.subscription("t") as sub:
+            await r.wait_for(lambda: r.sup.idle, timeout=600)
+            for _, event in sub._drain()[0]:
+                info = getattr(event, "info", None)
+                if info is not None and info.state is ProcState.BACKING_OFF:
+                    delays.append(info.message)
+        assert r.sup.info("flaky").restarts == 3
+        assert delays == ["restart 1 in 1s", "restart 2 in 2s", "restart 3 in 4s"]
+
+
+async def test_no_policy_never_restarts(tmp_path: Path) -> None:
+    async with running(load(flaky(tmp_path, "no", "exit 1")), ["flaky"]) as r:
+        await r.wait_for(lambda: r.sup.idle)
+        assert r.sup.info("flaky").restarts == 0

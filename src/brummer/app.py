@@ -19,15 +19,17 @@ subscribers drain and end, then let the guardian go, then cancel what is left.
 from __future__ import annotations
 
 import functools
+import importlib
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import trio
 
-from brummer.bus import Bus
+from brummer.bus import Bus, Subscription
 from brummer.config.spec import ProjectSpec
 from brummer.logs.store import LogStore, serve_log_store
-from brummer.services import run_isolated
+from brummer.runtime import Runtime
+from brummer.services import Service, run_isolated
 from brummer.supervise.reaper import serve_reaper
 from brummer.supervise.spawn import Spawner, make_subreaper
 from brummer.supervise.supervisor import Supervisor, serve_supervisor
@@ -37,6 +39,7 @@ from brummer.ui.plain import serve_plain
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 SERVICE_DRAIN = 2.0  # after the processes are gone, how long subscribers may take to print the last events
+FIRST_SPAWN_WAIT = 5.0  # start the MCP server after the first child's spawn, or after this long anyway
 
 
 class Shutdown:
@@ -45,6 +48,11 @@ class Shutdown:
     def __init__(self) -> None:
         self.signal: int | None = None
         self.requested = trio.Event()
+
+    def request(self, signum: int) -> None:
+        if self.signal is None:
+            self.signal = signum
+        self.requested.set()
 
     def exit_code(self, supervisor: Supervisor) -> int:
         return 128 + self.signal if self.signal is not None else supervisor.outcome()
@@ -55,22 +63,27 @@ async def watch_signals(
 ) -> None:
     async for signum in receiver:
         name = signal.Signals(signum).name
-        if shutdown.signal is None:
-            shutdown.signal = signum
+        if not shutdown.requested.is_set():
             store.note(f"{name}: stopping every process (again to skip the grace periods)", level="warn")
-            shutdown.requested.set()
+            shutdown.request(signum)
         else:
             store.note(f"{name} again: killing without grace", level="warn")
             supervisor.force.set()
 
 
-async def run_up(project: ProjectSpec, names: Sequence[str], *, output: Output | None = None) -> int:
+async def run_up(
+    project: ProjectSpec,
+    names: Sequence[str],
+    *,
+    output: Output | None = None,
+    panel: bool = False,
+) -> int:
     """Run ``names`` (already resolved, dependencies included) in the foreground; return the exit code."""
     output = output or Output()
     settings = project.settings
     bus = Bus()
     store = LogStore(bus, max_lines=settings.log_max_lines, max_bytes=settings.log_max_bytes)
-    printer_sub = bus.subscribe("plain")  # before anything happens, so nothing is missed
+    ui_sub = bus.subscribe("panel" if panel else "plain")  # before anything happens, so nothing is missed
     spawner = Spawner()
     make_subreaper()
     shutdown = Shutdown()
@@ -84,9 +97,12 @@ async def run_up(project: ProjectSpec, names: Sequence[str], *, output: Output |
                     supervisor: Supervisor = await processes.start(
                         serve_supervisor, project, names, store, bus, spawner, guardian
                     )
+                    runtime = Runtime(project, supervisor, store, bus, request_shutdown=shutdown.request)
                     root.start_soon(watch_signals, signals, shutdown, supervisor, store)
-                    plain = functools.partial(serve_plain, printer_sub, output, list(project.processes))
-                    await services.start(run_isolated, "plain", plain, store)
+                    await services.start(
+                        run_isolated, "panel" if panel else "plain", _ui(runtime, ui_sub, output, panel), store
+                    )
+                    services.start_soon(_start_mcp, runtime, services)
                     async with trio.open_nursery() as waiting:
                         waiting.start_soon(_cancel_after, shutdown.requested.wait, waiting.cancel_scope)
                         waiting.start_soon(_cancel_after, supervisor.wait_idle, waiting.cancel_scope)
@@ -97,6 +113,27 @@ async def run_up(project: ProjectSpec, names: Sequence[str], *, output: Output |
             await guardian.close()
             root.cancel_scope.cancel(reason="done")
     return shutdown.exit_code(supervisor)
+
+
+def _ui(runtime: Runtime, sub: Subscription, output: Output, panel: bool) -> Service:
+    if panel:
+        from brummer.ui.panel import serve_panel
+
+        return functools.partial(serve_panel, runtime, sub, output)
+    return functools.partial(serve_plain, sub, output, list(runtime.project.processes))
+
+
+async def _start_mcp(runtime: Runtime, services: trio.Nursery) -> None:
+    """The MCP server, once the first child runs (its imports take ~1 s and must not delay that)."""
+    if not runtime.project.settings.mcp:
+        return
+    with trio.move_on_after(FIRST_SPAWN_WAIT):
+        await runtime.supervisor.first_spawn.wait()
+    try:
+        module = await trio.to_thread.run_sync(importlib.import_module, "brummer.mcp.server")
+        await services.start(run_isolated, "mcp", functools.partial(module.serve_mcp, runtime), runtime.store)
+    except Exception as exc:  # no port, say: the processes run on; agents just cannot connect
+        runtime.store.note(f"MCP server not started: {exc}", level="warn")
 
 
 async def _cancel_after(fn: Callable[[], Awaitable[object]], scope: trio.CancelScope) -> None:

@@ -41,21 +41,34 @@ def cli() -> None:
 @DIR_OPTION
 @click.option("--plain", is_flag=True, help="Prefixed lines instead of the live panel.")
 @click.option("--grace", type=float, default=None, help="Seconds between the stop signal and SIGKILL.")
-async def up(names: tuple[str, ...], directory: Path, plain: bool, grace: float | None) -> int:
+@click.option("--mcp-port", type=int, default=None, help="Port of the MCP server (default 7777, or the next free).")
+@click.option("--no-mcp", is_flag=True, help="Do not serve MCP.")
+async def up(
+    names: tuple[str, ...], directory: Path, plain: bool, grace: float | None, mcp_port: int | None, no_mcp: bool
+) -> int:
     """Run processes in the foreground (default: the project's `default`, else Procfile, else dev/start).
 
     Ctrl-C stops everything cleanly, in reverse dependency order.
     """
     from brummer.app import run_up
+    from brummer.ui.output import Output
 
-    project = discover_project(directory, flags={"grace": grace})
+    flags = {"grace": grace, "mcp_port": mcp_port, "mcp": False if no_mcp else None}
+    project = discover_project(directory, flags=flags)
     selected = select_processes(project, names)
     if not selected:
         raise UsageError(
             f"nothing to run in {project.root}: no package.json dev/start script, Procfile or brummer.toml "
             "`default`; name the processes to run"
         )
-    return await run_up(project, selected)
+    output = Output()
+    return await run_up(project, selected, output=output, panel=output.isatty and not plain and _panel_available())
+
+
+def _panel_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("brummer.ui.panel") is not None
 
 
 @cli.command("ls")

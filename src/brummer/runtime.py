@@ -1,0 +1,36 @@
+"""The running instance as services see it: one object to hand to the panel, the MCP server and the proxy.
+
+Services read brummer's state only through these (``supervisor.snapshot()``, ``store.tail(...)``,
+``store.errors.groups(...)``, bus subscriptions) and act only through the supervisor's control surface and
+``request_shutdown``, so the panel, MCP tools and the CLI always show the same truth.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from brummer import __version__
+from brummer.bus import Bus
+from brummer.config.spec import ProjectSpec
+from brummer.logs.store import LogStore
+from brummer.supervise.supervisor import Supervisor
+
+
+@dataclass
+class Runtime:
+    project: ProjectSpec
+    supervisor: Supervisor
+    store: LogStore
+    bus: Bus
+    request_shutdown: Callable[[int], None] = field(default=lambda signum: None)
+    started_at: float = field(default_factory=time.time)
+    version: str = __version__
+    headless: bool = False  # `brummer mcp` without a `brummer up`: nothing runs until an agent asks
+    mcp_urls: dict[str, str] = field(default_factory=dict)  # "ws", "http" once the MCP server listens
+
+    def quit(self) -> None:
+        """Stop everything as Ctrl-C would (exit code 130)."""
+        self.request_shutdown(signal.SIGINT)

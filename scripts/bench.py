@@ -40,10 +40,15 @@ for i in range(n):
 LINE_BYTES = len("00000000 GET /api/items?page=0 200 OK in 12ms lorem ipsum dolor\n")
 
 
+# Every contender runs with the same, ordinary environment: block-buffered output (no PYTHONUNBUFFERED) and
+# bytecode caches on (no PYTHONDONTWRITEBYTECODE), as on a developer's machine.
+CLEAN_ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE")}
+
+
 def timed(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> tuple[float, int, int]:
     """(wall seconds, peak RSS in KiB of the process, exit code), output to /dev/null."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env or CLEAN_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -99,7 +104,7 @@ def bench_flood(runs: int, lines: int, peers: bool) -> None:
     gen.write_text(GENERATOR)
     gen_cmd = f"{sys.executable} {gen} {lines}"
     (work / "Procfile").write_text(f"flood: {gen_cmd}\n")
-    env = {**os.environ, "NO_COLOR": "1"}
+    env = {**CLEAN_ENV, "NO_COLOR": "1"}
     contenders: dict[str, Callable[[], tuple[float, int, int]]] = {
         "generator > /dev/null": lambda: timed([sys.executable, str(gen), str(lines)]),
         "brummer up": lambda: timed([*BRUMMER, "up", "--dir", str(work)], env=env),
@@ -141,7 +146,7 @@ def bench_retention(lines: int) -> None:
     (work / "Procfile").write_text(f"flood: {sys.executable} {gen} {lines}\n")
     print(f"peak RSS of brummer up during a {lines:,}-line flood, by retention (log_max_lines per process):")
     for keep in (10_000, 50_000, 200_000, 1_000_000):
-        env = {**os.environ, "NO_COLOR": "1", "BRUMMER_LOG_MAX_LINES": str(keep)}
+        env = {**CLEAN_ENV, "NO_COLOR": "1", "BRUMMER_LOG_MAX_LINES": str(keep)}
         _, maxrss, _ = timed([*BRUMMER, "up", "--dir", str(work)], env=env)
         print(f"  {keep:>9,} lines kept: {maxrss / 1024:6.1f} MB")
     shutil.rmtree(work, ignore_errors=True)
@@ -160,10 +165,10 @@ def bench_startup(runs: int) -> None:
     trio_import: list[float] = []
     for run in range(runs + 1):
         t0 = time.time_ns()
-        subprocess.run([*BRUMMER, "up", "--dir", str(work)], stdout=subprocess.DEVNULL, check=False)
+        subprocess.run([*BRUMMER, "up", "--dir", str(work)], stdout=subprocess.DEVNULL, env=CLEAN_ENV, check=False)
         first = int(stamp.read_text())
         t1 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import trio"], check=True)
+        subprocess.run([sys.executable, "-c", "import trio"], env=CLEAN_ENV, check=True)
         t2 = time.perf_counter()
         if run:
             to_exec.append((first - t0) / 1e9)
@@ -220,6 +225,7 @@ def main() -> None:
     parser.add_argument("--skip-peers", action="store_true")
     args = parser.parse_args()
     print(f"# {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], env=CLEAN_ENV, check=False)
     for which in args.which:
         if which == "flood":
             bench_flood(args.runs, args.lines, not args.skip_peers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import textwrap
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import trio
 
-from brummer.bus import Bus
+from brummer.bus import Bus, Subscription
 from brummer.config import ProjectSpec, discover_project, select_processes
 from brummer.logs.store import LogStore, serve_log_store
 from brummer.supervise.spawn import Spawner
@@ -41,6 +42,7 @@ class Running:
     store: LogStore
     bus: Bus
     spawner: Spawner
+    events: Subscription  # subscribed before anything started, never drops
 
     def state(self, name: str) -> ProcState:
         return self.sup.info(name).state
@@ -67,13 +69,14 @@ async def running(project: ProjectSpec, names: list[str] | None = None) -> Async
     bus = Bus()
     store = LogStore(bus, max_lines=project.settings.log_max_lines, max_bytes=project.settings.log_max_bytes)
     spawner = Spawner()
+    events = bus.subscribe("test", low=math.inf, medium=math.inf)
     selected = select_processes(project, names or [])
     async with trio.open_nursery() as nursery:
         await nursery.start(serve_log_store, store)
         async with trio.open_nursery() as procs:
             sup = await procs.start(serve_supervisor, project, selected, store, bus, spawner)
             try:
-                yield Running(sup, store, bus, spawner)
+                yield Running(sup, store, bus, spawner, events)
             finally:
                 procs.cancel_scope.cancel()
         nursery.cancel_scope.cancel()

@@ -93,7 +93,7 @@ def test_every_process_key(discover: Discover) -> None:
     assert web.ready == ReadyCheck("url")
     assert web.depends_on == {"api": Condition.STARTED, "cache": Condition.STARTED}
     assert web.restart is RestartPolicy.NO
-    assert project.default == ()
+    assert project.default == ("db", "api", "migrate", "seed", "cache", "web")  # brummer.toml only: all of it
 
 
 def test_script_runs_a_root_package_json_script(discover: Discover) -> None:

@@ -67,3 +67,10 @@ def test_brummer_toml_beats_procfile_beats_package_json(discover: Discover) -> N
 def test_script_needs_a_package_json(discover: Discover) -> None:
     with pytest.raises(ConfigError, match=r"brummer\.toml:2: processes\.web\.script needs a package\.json"):
         discover({"brummer.toml": '[processes.web]\nscript = "dev"\n'})
+
+
+def test_default_falls_back_to_every_brummer_toml_process(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from helpers import load, write_project
+
+    root = write_project(tmp_path, brummer_toml='[processes.a]\ncmd = "true"\n[processes.b]\ncmd = "true"\n')
+    assert load(root).default == ("a", "b")

@@ -7,12 +7,21 @@ import pytest
 from brummer.logs.lines import LINE_LIMIT, LineSplitter, strip
 
 
+def as_lines(block: tuple[str, int] | None) -> list[str]:
+    if block is None:
+        return []
+    text, count = block
+    lines = text.split("\n")
+    assert len(lines) == count
+    return lines
+
+
 def split_all(chunks: list[bytes]) -> list[str]:
     splitter = LineSplitter()
     lines = []
     for chunk in chunks:
-        lines += splitter.feed(chunk)
-    return lines + splitter.finish()
+        lines += as_lines(splitter.feed(chunk))
+    return lines + as_lines(splitter.finish())
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 7, 64, 4096])
@@ -34,9 +43,9 @@ def test_long_line_is_cut_and_marked_without_buffering_it() -> None:
     splitter = LineSplitter()
     piece = b"x" * 100_000
     for _ in range(100):  # 10 MB, no newline yet
-        assert splitter.feed(piece) == []
+        assert splitter.feed(piece) is None
         assert len(splitter._carry) <= LINE_LIMIT and len(splitter._cut_head or b"") <= LINE_LIMIT
-    [line, after] = splitter.feed(b"tail\nnext\n")
+    [line, after] = as_lines(splitter.feed(b"tail\nnext\n"))
     assert line.startswith("x" * LINE_LIMIT) and "10,000,004 bytes" in line
     assert len(line) < LINE_LIMIT + 100
     assert after == "next"

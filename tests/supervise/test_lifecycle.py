@@ -23,9 +23,8 @@ async def test_exit_codes_and_states(tmp_path: Path) -> None:
         """,
     )
     async with running(load(root)) as r:
-        with r.bus.subscription("test") as sub:
-            await r.wait_for(lambda: r.sup.idle)
-            events = await sub.receive_batch()
+        await r.wait_for(lambda: r.sup.idle)
+        events = await r.events.receive_batch()
         ok, bad, missing = r.sup.info("ok"), r.sup.info("bad"), r.sup.info("missing")
         assert (ok.state, ok.exit_code) == (ProcState.EXITED, 0)
         assert (bad.state, bad.exit_code) == (ProcState.FAILED, 3)

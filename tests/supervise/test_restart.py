@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from brummer.bus import ProcessChanged
 from brummer.supervise.state import ProcState
 from helpers import load, running, write_project
 
@@ -41,13 +42,11 @@ async def test_on_failure_leaves_a_clean_exit_alone(tmp_path: Path) -> None:
 async def test_always_restarts_clean_exits_with_backoff(tmp_path: Path, autojump_clock: object) -> None:
     project = load(flaky(tmp_path, "always", "exit 0", 3))
     async with running(project, ["flaky"]) as r:
-        delays = []
-        with r.bus.subscription("t") as sub:
-            await r.wait_for(lambda: r.sup.idle, timeout=600)
-            for _, event in sub._drain()[0]:
-                info = getattr(event, "info", None)
-                if info is not None and info.state is ProcState.BACKING_OFF:
-                    delays.append(info.message)
+        await r.wait_for(lambda: r.sup.idle, timeout=600)
+        events = await r.events.receive_batch()
+        delays = [
+            e.info.message for e in events if isinstance(e, ProcessChanged) and e.info.state is ProcState.BACKING_OFF
+        ]
         assert r.sup.info("flaky").restarts == 3
         assert delays == ["restart 1 in 1s", "restart 2 in 2s", "restart 3 in 4s"]
 

@@ -8,7 +8,7 @@ priority  buffer     why
 ========  =========  ===========================================================================
 HIGH      unbounded  never dropped; volume is bounded by state changes and new error groups
 MEDIUM    1024       superseded updates; a thousand pending means the subscriber is stuck
-LOW       256        log batches (up to ~1000 lines each): ~quarter million lines of slack, then drop
+LOW       64         log batches (a read of at most 256 KiB each): up to 16 MiB of slack, then drop
 ========  =========  ===========================================================================
 
 A send that would block is a drop, counted per subscriber and per event type (and, for log batches, in lines).
@@ -30,7 +30,7 @@ from brummer.bus.events import Event, LogLines, Priority
 
 Item = tuple[int, Event]
 
-DEFAULT_BUFFERS: dict[Priority, float] = {Priority.HIGH: math.inf, Priority.MEDIUM: 1024, Priority.LOW: 256}
+DEFAULT_BUFFERS: dict[Priority, float] = {Priority.HIGH: math.inf, Priority.MEDIUM: 1024, Priority.LOW: 64}
 
 
 @dataclass
@@ -68,7 +68,7 @@ class Subscription:
         except trio.WouldBlock:
             self.dropped.events[type(event).__name__] += 1
             if isinstance(event, LogLines):
-                self.dropped.lines += len(event.batch.lines)
+                self.dropped.lines += event.batch.count
             return
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             return

@@ -1,6 +1,8 @@
 """The typed events that travel over the bus.
 
-Each event class carries its ``priority`` as a class attribute. Priority decides what may be dropped for a
+Each event class carries its ``priority`` as a class attribute. Events are treated as immutable once published
+(not ``frozen``: frozen dataclasses cost twice as much to define and to build, on the path to the first child and
+on every batch of a flood). Priority decides what may be dropped for a
 subscriber that cannot keep up, never the order: a subscriber sees events in publish order.
 
 - HIGH: never dropped (state changes, readiness, URLs, new error groups, service failures). Their volume is bounded
@@ -27,12 +29,12 @@ class Priority(enum.IntEnum):
     LOW = 2
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Event:
     priority: ClassVar[Priority] = Priority.LOW
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ProcessChanged(Event):
     """A process moved to a new state (started, ready, stopping, exited, failed, backing off, ...)."""
 
@@ -41,7 +43,7 @@ class ProcessChanged(Event):
     previous: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LogLines(Event):
     """A batch of lines one process wrote to one stream (``batch.lines``, sequence numbers from ``batch.seq``)."""
 
@@ -49,14 +51,14 @@ class LogLines(Event):
     batch: Batch
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UrlDetected(Event):
     priority: ClassVar[Priority] = Priority.HIGH
     process: str
     url: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UrlsCleared(Event):
     """The process exited; its URLs no longer answer."""
 
@@ -65,7 +67,7 @@ class UrlsCleared(Event):
     urls: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ErrorDetected(Event):
     """A new error group appeared in a process's output."""
 
@@ -73,7 +75,7 @@ class ErrorDetected(Event):
     group: ErrorGroup
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ErrorRepeated(Event):
     """A known error group was seen again (``count`` is the new total)."""
 
@@ -83,7 +85,7 @@ class ErrorRepeated(Event):
     count: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ServiceFailed(Event):
     """A service (printer, panel, MCP, proxy) raised; it was isolated and will be restarted after ``retry_in``."""
 
@@ -94,7 +96,7 @@ class ServiceFailed(Event):
     retry_in: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Notice(Event):
     """A message from brummer itself, for people (e.g. "stopping web: SIGTERM, 5 s grace")."""
 
@@ -104,7 +106,7 @@ class Notice(Event):
     level: str = "info"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ProxyRequest(Event):
     """One request that went through the recording proxy."""
 

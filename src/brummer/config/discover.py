@@ -203,7 +203,8 @@ def _default(
     procfile_names: list[str],
     package: PackageJson | None,
 ) -> tuple[str, ...]:
-    """brummer.toml's ``default``, else every Procfile entry, else the ``dev`` script, else ``start``."""
+    """brummer.toml's ``default``, else every Procfile entry, else the ``dev`` script, else ``start``, else every
+    process that brummer.toml defines itself (a project described only by brummer.toml runs as a whole)."""
     if toml is not None and toml.default is not None:
         names: list[str] = []
         for name in toml.default:
@@ -217,4 +218,4 @@ def _default(
     for script in ("dev", "start"):
         if package is not None and script in package.scripts:
             return (script,)
-    return ()
+    return tuple(name for name, spec in processes.items() if spec.source == "brummer.toml")

@@ -10,8 +10,10 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from brummer.logs.errors import DetectedError
+if TYPE_CHECKING:
+    from brummer.logs.errors import DetectedError
 
 MAX_GROUPS_PER_PROCESS = 500
 

@@ -34,7 +34,12 @@ def cut_marker(total: int) -> str:
 
 
 class LineSplitter:
-    """Incremental splitter for one byte stream."""
+    """Incremental splitter for one byte stream.
+
+    ``feed`` returns the complete lines a chunk finishes as one block of text (lines joined by ``\n``, no final
+    newline) and their count, or None. Keeping the block whole is the point: the store, the detectors and the
+    printer each work on the block, and only readers that ask for single lines ever split it.
+    """
 
     __slots__ = ("_carry", "_cut_head", "_cut_total", "limit")
 
@@ -44,34 +49,39 @@ class LineSplitter:
         self._cut_head: bytes | None = None  # the kept start of an overlong line still being discarded
         self._cut_total = 0
 
-    def feed(self, chunk: bytes) -> list[str]:
-        """The complete lines that ``chunk`` finishes (without their newlines)."""
-        lines: list[str] = []
+    def feed(self, chunk: bytes) -> tuple[str, int] | None:
+        """The complete lines that ``chunk`` finishes: (block text, line count), or None."""
+        blocks: list[str] = []
+        count = 0
         data = self._carry + chunk if self._carry else chunk
         self._carry = b""
         if self._cut_head is not None:
             newline = data.find(b"\n")
             if newline < 0:
                 self._cut_total += len(data)
-                return lines
+                return None
             self._cut_total += newline
-            lines.append(self._finish_cut())
+            blocks.append(self._finish_cut())
+            count = 1
             data = data[newline + 1 :]
         end = data.rfind(b"\n")
         if end < 0:
             self._hold(data)
-            return lines
-        complete, rest = data[:end], data[end + 1 :]
-        lines.extend(self._decode(complete))
-        self._hold(rest)
-        return lines
+        else:
+            text, n = self._decode(data[:end])
+            blocks.append(text)
+            count += n
+            self._hold(data[end + 1 :])
+        if not count:
+            return None
+        return (blocks[0] if len(blocks) == 1 else "\n".join(blocks)), count
 
-    def finish(self) -> list[str]:
+    def finish(self) -> tuple[str, int] | None:
         """End of stream: the unterminated last line, if any."""
         if self._cut_head is not None:
-            return [self._finish_cut()]
+            return self._finish_cut(), 1
         if not self._carry:
-            return []
+            return None
         rest, self._carry = self._carry, b""
         return self._decode(rest)
 
@@ -88,16 +98,21 @@ class LineSplitter:
         text = head.decode("utf-8", "replace").removesuffix("\r")
         return text + cut_marker(total)
 
-    def _decode(self, complete: bytes) -> list[str]:
+    def _decode(self, complete: bytes) -> tuple[str, int]:
         text = complete.decode("utf-8", "replace")
         if "\r" in text:
             text = text.replace("\r\n", "\n")
             if text.endswith("\r"):
                 text = text[:-1]
-        lines = text.split("\n")
-        if len(complete) > self.limit and max(map(len, lines)) > self.limit // 4:
-            lines = [self._cut(line) for line in lines]
-        return lines
+        if len(complete) > self.limit and self._may_hold_long_line(complete):
+            lines = [self._cut(line) for line in text.split("\n")]
+            return "\n".join(lines), len(lines)
+        return text, text.count("\n") + 1
+
+    def _may_hold_long_line(self, data: bytes) -> bool:
+        """A line longer than the limit leaves some aligned window of half the limit without a newline."""
+        half = self.limit // 2
+        return any(data.find(b"\n", pos, pos + half) < 0 for pos in range(0, len(data) - half + 1, half))
 
     def _cut(self, line: str) -> str:
         if len(line) <= self.limit // 4:

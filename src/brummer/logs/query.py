@@ -8,51 +8,82 @@ first tried on a whole batch so batches without a match cost one regex scan.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import re
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 
 from brummer.logs.lines import strip
 
 LEVELS = ("debug", "info", "warn", "error")
-_ERROR = re.compile(
-    r"\b(?:error|errors? in|fatal|panic(?:ked)?|exception|traceback|failed|failure|crash(?:ed)?)\b|ERR!|✘|⨯",
-    re.IGNORECASE,
-)
-_NOT_ERROR = re.compile(r"\b(?:0|no) errors?\b|\berrors?: (?:0|none)\b", re.IGNORECASE)
-_WARN = re.compile(r"\bwarn(?:ing)?s?\b|\bdeprecat|⚠", re.IGNORECASE)
-_DEBUG = re.compile(r"\b(?:debug|trace|verbose)\b", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
+@functools.cache
+def _level_patterns() -> tuple[re.Pattern[str], ...]:
+    """Compiled on first use: only queries need them, and startup should not pay for them."""
+    flags = re.IGNORECASE
+    return (
+        re.compile(
+            r"\b(?:error|errors? in|fatal|panic(?:ked)?|exception|traceback|failed|failure|crash(?:ed)?)\b"
+            r"|ERR!|✘|⨯",
+            flags,
+        ),
+        re.compile(r"\b(?:0|no) errors?\b|\berrors?: (?:0|none)\b", flags),
+        re.compile(r"\bwarn(?:ing)?s?\b|\bdeprecat|⚠", flags),
+        re.compile(r"\b(?:debug|trace|verbose)\b", flags),
+    )
+
+
+@dataclass(slots=True)
 class Batch:
-    """Lines one process wrote to one stream in one read; line ``i`` has sequence number ``seq + i``."""
+    """Lines one process wrote to one stream in one read, kept as one block of text.
+
+    Visible line ``i`` has sequence number ``seq + i``. Retention may hide leading lines (``skip``) without copying;
+    the text is freed when the whole batch is evicted, which is why ``chars`` counts all of it.
+    """
 
     seq: int
     time: float
     process: str
     stream: str
     run: int
-    lines: list[str]
-    chars: int
+    text: str  # the lines joined by "\n"
+    count: int  # visible lines
+    chars: int  # len(text) + 1
+    skip: int = 0
 
     @property
     def end(self) -> int:
         """One past the last sequence number."""
-        return self.seq + len(self.lines)
+        return self.seq + self.count
 
     @property
     def last(self) -> int:
-        return self.seq + len(self.lines) - 1
+        return self.seq + self.count - 1
 
-    def trimmed(self, dropped: int, kept: list[str], chars: int) -> Batch:
-        return Batch(self.seq + dropped, self.time, self.process, self.stream, self.run, kept, chars)
+    @property
+    def lines(self) -> list[str]:
+        lines = self.text.split("\n")
+        return lines[self.skip :] if self.skip else lines
+
+    def hide(self, more: int) -> Batch:
+        return Batch(
+            self.seq + more,
+            self.time,
+            self.process,
+            self.stream,
+            self.run,
+            self.text,
+            self.count - more,
+            self.chars,
+            self.skip + more,
+        )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LogLine:
     seq: int
     time: float
@@ -89,11 +120,12 @@ class TailResult:
 
 def classify(plain: str) -> str:
     """A line's level from its text: error, warn, debug, else info."""
-    if _ERROR.search(plain) and not _NOT_ERROR.search(plain):
+    error, not_error, warn, debug = _level_patterns()
+    if error.search(plain) and not not_error.search(plain):
         return "error"
-    if _WARN.search(plain):
+    if warn.search(plain):
         return "warn"
-    if _DEBUG.search(plain):
+    if debug.search(plain):
         return "debug"
     return "info"
 
@@ -122,7 +154,7 @@ class Filters:
             return False
         if self.before is not None and batch.time > self.before:
             return False
-        return not (self.pattern is not None and not self.pattern.search(strip("\n".join(batch.lines))))
+        return not (self.pattern is not None and not self.pattern.search(strip(batch.text)))
 
     @property
     def per_line(self) -> bool:
@@ -138,7 +170,7 @@ class Filters:
         return True
 
 
-def _lines(batch: Batch, indexes: Sequence[int] | range, filters: Filters) -> Iterator[LogLine]:
+def _lines(batch: Batch, indexes: range, filters: Filters) -> Iterator[LogLine]:
     lines = batch.lines
     check = filters.per_line
     for i in indexes:
@@ -155,7 +187,7 @@ def iter_after(pools: list[list[Batch]], since: int, filters: Filters) -> Iterat
         if not filters.batch_ok(batch):
             continue
         first = max(0, since + 1 - batch.seq)
-        yield from _lines(batch, range(first, len(batch.lines)), filters)
+        yield from _lines(batch, range(first, batch.count), filters)
 
 
 def oldest_after(pools: list[list[Batch]], since: int, limit: int, filters: Filters) -> list[LogLine]:
@@ -170,7 +202,7 @@ def newest(pools: list[list[Batch]], limit: int, filters: Filters) -> list[LogLi
     for batch in heapq.merge(*(reversed(pool) for pool in pools), key=_seq, reverse=True):
         if not filters.batch_ok(batch):
             continue
-        for line in _lines(batch, range(len(batch.lines) - 1, -1, -1), filters):
+        for line in _lines(batch, range(batch.count - 1, -1, -1), filters):
             found.append(line)
             if len(found) >= limit:
                 found.reverse()

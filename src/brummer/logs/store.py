@@ -15,19 +15,23 @@ import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import trio
 
 from brummer.bus import Bus, ErrorDetected, ErrorRepeated, LogLines, Notice, UrlDetected, UrlsCleared
 from brummer.logs import query
 from brummer.logs.error_book import ErrorBook
-from brummer.logs.errors import DetectedError, ErrorScanner
 from brummer.logs.lines import strip
 from brummer.logs.query import Batch, LogLine, TailResult
 from brummer.logs.urls import find_urls, origin
 
+if TYPE_CHECKING:
+    from brummer.logs.errors import DetectedError, ErrorScanner
+
 BRUMMER = "brummer"  # the name under which brummer's own messages are kept
 ERROR_IDLE_FLUSH = 0.3  # seconds of quiet after which an open multi-line error group is complete
+_URL_HINT = re.compile("://").search  # re's literal search beats `in` for this needle on log text
 
 
 @dataclass(slots=True)
@@ -72,51 +76,50 @@ class LogStore:
             log = self._logs[process] = ProcessLog(process)
         return log
 
-    def append(self, process: str, stream: str, lines: list[str], run: int = 0) -> Batch | None:
-        """Store ``lines`` that ``process`` wrote to ``stream``; detect URLs and errors; publish."""
-        if not lines:
-            return None
-        joined = "\n".join(lines)
-        batch = Batch(self._seq + 1, time.time(), process, stream, run, lines, len(joined) + 1)
-        self._seq += len(lines)
+    def append(self, process: str, stream: str, text: str, count: int, run: int = 0) -> Batch:
+        """Store ``count`` lines (``text``: joined by newlines) that ``process`` wrote to ``stream``; detect URLs
+        and errors; publish. This is the hot path of a log flood: everything here is per batch."""
+        batch = Batch(self._seq + 1, time.time(), process, stream, run, text, count, len(text) + 1)
+        self._seq += count
         log = self._log(process)
         self._keep(log, batch)
         self.bus.publish(LogLines(batch))
-        plain = strip(joined)
-        if "://" in plain:
+        plain = strip(text)
+        if _URL_HINT(plain):
             self._detect_urls(log, plain)
-        self._scan_errors(log, stream, lines if plain is joined else plain.split("\n"), batch)
+        self._scan_errors(log, stream, plain, batch)
         self._wake()
         return batch
+
+    def append_lines(self, process: str, stream: str, lines: list[str], run: int = 0) -> Batch | None:
+        """``append`` for a list of lines (tests, callers that already split)."""
+        return self.append(process, stream, "\n".join(lines), len(lines), run) if lines else None
 
     def note(self, text: str, process: str | None = None, level: str = "info", *, publish: bool = True) -> None:
         """brummer's own message, kept in the process's log (stream "brummer") and announced as a ``Notice``
         (unless ``publish`` is false: state changes travel as ``ProcessChanged`` instead)."""
         log = self._log(process or BRUMMER)
-        lines = text.split("\n")
-        self._keep(log, Batch(self._seq + 1, time.time(), log.name, BRUMMER, 0, lines, len(text) + 1))
-        self._seq += len(lines)
+        count = text.count("\n") + 1
+        self._keep(log, Batch(self._seq + 1, time.time(), log.name, BRUMMER, 0, text, count, len(text) + 1))
+        self._seq += count
         if publish:
             self.bus.publish(Notice(text, process, level))
         self._wake()
 
     def _keep(self, log: ProcessLog, batch: Batch) -> None:
         log.batches.append(batch)
-        log.lines += len(batch.lines)
-        log.total_lines += len(batch.lines)
+        log.lines += batch.count
+        log.total_lines += batch.count
         log.chars += batch.chars
         while log.lines > self.max_lines or log.chars > self.max_bytes:
             oldest = log.batches[log.head]
-            excess = max(log.lines - self.max_lines, 0)
-            if excess and excess < len(oldest.lines) and log.chars <= self.max_bytes:
-                kept = oldest.lines[excess:]  # trim the oldest batch (a new object: subscribers may hold it)
-                chars = sum(map(len, kept)) + len(kept)
-                log.batches[log.head] = oldest.trimmed(excess, kept, chars)
+            excess = log.lines - self.max_lines
+            if 0 < excess < oldest.count and log.chars <= self.max_bytes:
+                log.batches[log.head] = oldest.hide(excess)  # a new object: subscribers may hold the old one
                 log.lines -= excess
-                log.chars -= oldest.chars - chars
                 break
             log.head += 1
-            log.lines -= len(oldest.lines)
+            log.lines -= oldest.count
             log.chars -= oldest.chars
         if log.head > 64 and log.head * 2 > len(log.batches):
             del log.batches[: log.head]
@@ -135,12 +138,14 @@ class LogStore:
         key = origin(url)
         return any(key == origin(u) for other in self._logs.values() if other is not log for u in other.urls)
 
-    def _scan_errors(self, log: ProcessLog, stream: str, plain_lines: list[str], batch: Batch) -> None:
+    def _scan_errors(self, log: ProcessLog, stream: str, plain: str, batch: Batch) -> None:
         scanner = log.scanners.get(stream)
         if scanner is None:
+            from brummer.logs.errors import ErrorScanner  # ~10 ms of regexes: after the first child, not before
+
             scanner = log.scanners[stream] = ErrorScanner()
         log.last_feed[stream] = trio.current_time()
-        for error in scanner.feed(plain_lines):
+        for error in scanner.feed_text(plain):
             self._record_error(log.name, stream, error, batch.end - 1)
 
     def _record_error(self, process: str, stream: str, error: DetectedError, seq: int) -> None:

@@ -6,9 +6,9 @@ or ``setsid`` escapees, and needs a ``preexec_fn`` (which forces a slow fork pat
 - runs in its own session (a terminal's Ctrl-C or hang-up does not reach it) and ignores INT/TERM/HUP;
 - reads brummer's messages on its stdin: ``track PID PGID SIGNAL GRACE`` when a run starts, ``untrack PID`` when it
   is reaped, ``exit`` on a clean shutdown;
-- on end-of-file (brummer is gone, whatever the cause) it signals every tracked group whose members still carry the
-  instance mark, and every process whose environment holds ``BRUMMER_INSTANCE=<id>``, waits up to the longest grace,
-  then SIGKILLs whatever is left. On a clean exit it still sweeps once, as a backstop.
+- on end-of-file without a clean ``exit`` (brummer is gone, whatever the cause), or with runs still tracked, it
+  signals every tracked group whose members still carry the instance mark, and every process whose environment
+  holds ``BRUMMER_INSTANCE=<id>``, waits up to the longest grace, then SIGKILLs whatever is left.
 
 This file runs as a script under ``python -I -S`` (stdlib only, no brummer imports) so that it starts fast.
 """
@@ -111,6 +111,7 @@ def main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU):
         signal.signal(sig, signal.SIG_IGN)
     groups: dict[int, tuple[int, int, float]] = {}
+    clean = False
     stdin = os.fdopen(0, "rb", buffering=0)
     pending = b""
     while True:
@@ -128,6 +129,10 @@ def main() -> None:
                 groups[int(words[1])] = (int(words[2]), int(words[3]), float(words[4]))
             elif len(words) == 2 and words[0] == "untrack":
                 groups.pop(int(words[1]), None)
+            elif words == ["exit"]:
+                clean = True
+    if clean and not groups:
+        return  # brummer stopped and reaped every run itself (and checked their trees were gone)
     sweep(instance, groups)
 
 

@@ -29,12 +29,12 @@ from brummer.supervise.tree import RunTree
 if TYPE_CHECKING:
     from brummer.supervise.supervisor import Supervisor
 
-READ_SIZE = 1 << 20
-# Under a flood, reading each 4-8 KiB write as it lands costs a loop iteration per write. Pausing a moment after a
-# big read lets the (1 MiB) pipe collect ~100 KiB first: a tenth of the iterations, and at 60 MB/s the pipe is far
-# from full.
+READ_SIZE = 256 * 1024  # per read: ~4000 lines of a flood; bounds a batch, and so what a bus event can hold
+# Under a flood, reading each 4-8 KiB write as it lands costs a loop iteration per write. After a big read that
+# emptied the pipe, pausing a moment lets the (1 MiB) pipe collect ~100 KiB first: a tenth of the iterations, and
+# even at 100 MB/s the pipe stays far from full. A full read means more is waiting: no pause then.
 FLOOD_CHUNK = 16 * 1024
-FLOOD_PAUSE = 0.002
+FLOOD_PAUSE = 0.001
 KILL_WAIT = 2.0  # after SIGKILL, how long to wait for the group to disappear
 DRAIN_WAIT = 1.0  # after the tree is gone, how long a pipe may stay open (held by an unknown escapee)
 STABLE_RUN = 30.0  # a run this long resets the restart backoff
@@ -251,15 +251,16 @@ class ProcessController:
         store, process, run = self.sup.store, self.name, self.runs_started
         try:
             while chunk := await stream.receive_some(READ_SIZE):
-                lines = splitter.feed(chunk)
-                if lines:
-                    store.append(process, name, lines, run)
-                if len(chunk) >= FLOOD_CHUNK:
-                    await trio.sleep(FLOOD_PAUSE)  # a flood: let the pipe fill so the next read takes more at once
+                block = splitter.feed(chunk)
+                if block is not None:
+                    store.append(process, name, block[0], block[1], run)
+                if FLOOD_CHUNK <= len(chunk) < READ_SIZE:
+                    await trio.sleep(FLOOD_PAUSE)  # a flood that we caught up with: let the pipe fill a little
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             pass
         finally:
-            store.append(process, name, splitter.finish(), run)
+            if (block := splitter.finish()) is not None:
+                store.append(process, name, block[0], block[1], run)
 
     async def _watch_ready(self, since: int, env: dict[str, str]) -> None:
         try:

@@ -40,6 +40,10 @@ class Guardian:
             raise
         finally:
             os.close(read_end)
+        with contextlib.suppress(OSError):
+            # Lowest CPU priority at once: its interpreter start must not compete with brummer's first children
+            # on a small machine. It only ever waits on a pipe, and its cleanup (if brummer dies) has no hurry.
+            os.setpriority(os.PRIO_PROCESS, proc.pid, 19)
         return cls(proc, write_end)
 
     def _send(self, line: str) -> None:
@@ -57,7 +61,8 @@ class Guardian:
         self._send(f"untrack {pid}")
 
     async def close(self) -> None:
-        """Clean shutdown: the guardian sweeps once (finding nothing, normally) and exits; we reap it."""
+        """Clean shutdown (every run stopped and reaped): the guardian exits at once; we reap it."""
+        self._send("exit")
         if self._fd is not None:
             with contextlib.suppress(OSError):
                 os.close(self._fd)

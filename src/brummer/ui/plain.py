@@ -90,7 +90,7 @@ class PlainFormatter:
     def lines(self, event: LogLines) -> str:
         batch = event.batch
         prefix = self.prefix(batch.time, batch.process, "!" if batch.stream == "stderr" else "|")
-        text = "\n".join(batch.lines)
+        text = batch.text if not batch.skip else "\n".join(batch.lines)
         if not self.colour:
             if "\x1b" in text:
                 text = ANSI_RE.sub("", text)

@@ -116,10 +116,7 @@ def bench_flood(runs: int, lines: int, peers: bool) -> None:
             contenders["honcho start"] = lambda h=h: timed([*h, "start"], cwd=work, env=env)
     walls: dict[str, list[float]] = {name: [] for name in contenders}
     rss: dict[str, list[int]] = {name: [] for name in contenders}
-    print(
-        f"flood: 1 process x {lines:,} lines of ~{LINE_BYTES} "
-        f"bytes, {runs} interleaved runs"
-    )
+    print(f"flood: 1 process x {lines:,} lines of ~{LINE_BYTES} bytes, {runs} interleaved runs")
     for run in range(runs + 1):  # the first round warms caches and is not counted
         for name, fn in contenders.items():
             if name == "honcho start" and run > 1:

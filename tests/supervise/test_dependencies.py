@@ -69,3 +69,12 @@ async def test_starting_a_process_starts_its_dependencies(tmp_path: Path) -> Non
         assert started
         await r.wait_state("app", ProcState.EXITED)
         assert r.state("dep") is ProcState.RUNNING
+
+
+async def test_stopping_a_dependency_does_not_wait_for_its_dependents(tmp_path: Path) -> None:
+    root = project(tmp_path, "sleep 30", "completed")  # app waits until dep completes
+    async with running(load(root)) as r:
+        await r.wait_state("dep", ProcState.RUNNING)
+        assert r.state("app") is ProcState.PENDING
+        await r.sup.stop("dep")  # must not wait for app, which is waiting for dep
+        assert r.state("dep") is ProcState.EXITED

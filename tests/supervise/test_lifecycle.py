@@ -80,3 +80,14 @@ async def test_binary_garbage_and_huge_lines_are_stored_safely(tmp_path: Path) -
         assert lines[2].startswith("x" * 1000)
         assert lines[3:] == ["after the big one", "no newline at the end"]
         assert r.sup.info("noisy").exit_code == 0
+
+
+async def test_finished_only_when_everything_ended_on_its_own(tmp_path: Path) -> None:
+    root = write_project(tmp_path, Procfile="quick: true\nlong: sleep 30\n")
+    async with running(load(root)) as r:
+        await r.wait_state("quick", ProcState.EXITED)
+        assert not r.sup.finished()  # long still runs
+        await r.sup.stop("long")
+        assert r.sup.idle and not r.sup.finished()  # stopped on request: stay up for the next one
+        await r.sup.start("long")
+        await r.wait_state("long", ProcState.RUNNING)

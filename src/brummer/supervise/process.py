@@ -220,8 +220,11 @@ class ProcessController:
                 with trio.CancelScope() as self._wait_scope:
                     await proc.wait()
             except BaseException:
+                # Cancelled from outside (shutdown, or a crash above us): stop after our dependents. Cancelled by
+                # our own stop request (while starting): just stop.
+                ordered = not (self._loop_scope is not None and self._loop_scope.cancel_called)
                 with trio.CancelScope(shield=True):
-                    await self._stop(proc, tree, ordered=True, readers_done=readers_done)
+                    await self._stop(proc, tree, ordered=ordered, readers_done=readers_done)
                     reader_scope.cancel()
                     self._record_exit(proc)
                 raise

@@ -135,11 +135,15 @@ class Supervisor:
     def idle(self) -> bool:
         return not any(ctrl.active for ctrl in self.controllers.values())
 
+    def finished(self) -> bool:
+        """Nothing is active, and every process that ran last ended on its own (not stopped on request: after a
+        stop from the panel or an agent, brummer stays up for the next request)."""
+        ran = [c for c in self.controllers.values() if c.runs_started or c.state is ProcState.FAILED]
+        return self.idle and all(c.ended_on_own for c in ran)
+
     async def wait_idle(self) -> None:
-        """Return once no process is active and every one that ran ended on its own."""
-        while not self.idle or any(
-            c.runs_started and not c.ended_on_own for c in self.controllers.values() if c.stopped
-        ):
+        """Return once ``finished()``."""
+        while not self.finished():
             await self.wait_changed()
 
     def outcome(self) -> int:

@@ -1,0 +1,159 @@
+"""Bundler errors: Vite (dev-server and build), esbuild and webpack.
+
+* Vite: ``12:00:00 PM [vite] Internal server error: msg`` / ``Pre-transform error: msg`` (dev),
+  ``error during build:`` and ``error when starting dev server:``; the body holds the real message
+  (``[PARSE_ERROR] ...``, ``path:l:c: ERROR: ...``), ``File: path:l:c`` and node_modules frames.
+* esbuild: ``✘ [ERROR] msg`` followed by an indented ``path:l:c:`` and code frame (``▲ [WARNING]`` is not
+  an error).
+* webpack: ``ERROR in ./src/x.js 1:0-26`` and its message, up to the blank line (``WARNING in`` is not an
+  error).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ._common import JS_FRAME_START, DetectedError, Group, Verdict, make_error, strip_blank_tail
+
+_VITE = re.compile(r"^(?:.*\s)?\[vite\](?: \([\w-]+\))? (Internal server error|Pre-transform error): (.*)$")
+_VITE_BLOCK = {"error during build:": "BuildError", "error when starting dev server:": "StartupError"}
+_VITE_TYPES = {"Internal server error": "InternalServerError", "Pre-transform error": "PreTransformError"}
+_NEW_ENTRY = re.compile(r"^(?:\d{1,2}:\d{2}:\d{2}|\s*VITE v\d|\s*➜ |\s*\[vite\] )")
+_GENERIC = re.compile(r"^(?:(?:Transform|Build) failed with \d+ errors?:|Failed to scan.*)?$")
+_TAGGED = re.compile(r"^\[[\w:./@-]+\]\s*(.*)$")
+_ESBUILD_INLINE = re.compile(r"^(\S+:\d+:\d+): ERROR: (.*)$")
+_VITE_FILE = re.compile(r"^\s*(?:File|file): (\S+:\d+:\d+)\s*$")
+_VITE_BOX = re.compile(r"╭─\[ ?(\S+:\d+:\d+) ?\]")
+_VITE_FILE_ANY = re.compile(r"^\s*(?:File|file): (\S+)\s*$")
+
+_ESBUILD = re.compile(r"^\s*✘ \[ERROR\] (.*)$")
+_ESBUILD_AT = re.compile(r"^\s+(\S.*?):(\d+):(\d+):$")
+
+_WEBPACK = re.compile(r"^ERROR in (\S+)(?: (\d+):(\d+)(?:-\d+)?)?")
+_WEBPACK_END = re.compile(r"^(?:(?:ERROR|WARNING) in |webpack \d|\S+ \d+\.\d+\.\d+ compiled)")
+
+_MAX_BODY = 150
+_BODY, _FRAMES, _PROPS = range(3)
+
+
+class ViteGroup(Group):
+    """Everything up to the next Vite log entry, or the end of the stack trace that closes the report."""
+
+    __slots__ = ("header", "state", "type")
+
+    def __init__(self, line: str, type_: str, header: str) -> None:
+        super().__init__([line])
+        self.type, self.header, self.state = type_, header, _BODY
+
+    def feed(self, line: str) -> Verdict:
+        frame = JS_FRAME_START.match(line) is not None
+        if self.state == _PROPS:
+            self.lines.append(line)
+            return Verdict.DONE if line == "}" else Verdict.ACCEPT
+        if frame:
+            self.state = _PROPS if line.endswith(" {") else _FRAMES
+        elif self.state == _FRAMES or _NEW_ENTRY.match(line) or len(self.lines) > _MAX_BODY:
+            return Verdict.REJECT
+        self.lines.append(line)
+        return Verdict.ACCEPT
+
+    def close(self) -> list[DetectedError]:
+        lines = strip_blank_tail(self.lines)
+        body = [line.strip() for line in lines[1:] if not JS_FRAME_START.match(line)]
+        message, location = self.header, None
+        for text in [message, *body]:
+            tagged = _TAGGED.match(text)
+            text = tagged.group(1) if tagged else text
+            inline = _ESBUILD_INLINE.match(text)
+            if inline:
+                location, text = inline.group(1), inline.group(2)
+            if not _GENERIC.match(text) and not _VITE_FILE_ANY.match(text):
+                message = text
+                break
+        for pattern in (_VITE_FILE, _VITE_BOX):
+            found = next((m.group(1) for m in map(pattern.search, lines) if m), None)
+            if found:
+                location = found
+                break
+        if location is None:
+            location = next((m.group(1) for m in map(_VITE_FILE_ANY.match, lines) if m), None)
+        return [make_error("vite", self.type, message, location, lines)]
+
+
+class EsbuildGroup(Group):
+    __slots__ = ("message",)
+
+    def __init__(self, line: str, message: str) -> None:
+        super().__init__([line])
+        self.message = message
+
+    def feed(self, line: str) -> Verdict:
+        if not line or line[:1] in (" ", "\t"):
+            self.lines.append(line)
+            return Verdict.ACCEPT
+        return Verdict.REJECT
+
+    def close(self) -> list[DetectedError]:
+        lines = strip_blank_tail(self.lines)
+        at = next((m for m in map(_ESBUILD_AT.match, lines) if m), None)
+        location = f"{at.group(1)}:{at.group(2)}:{at.group(3)}" if at else None
+        if self.message.startswith("Could not resolve"):
+            type_ = "ResolveError"
+        elif self.message.startswith(("Expected", "Unexpected", "Unterminated")):
+            type_ = "SyntaxError"
+        else:
+            type_ = "BuildError"
+        return [make_error("esbuild", type_, self.message, location, lines)]
+
+
+class WebpackGroup(Group):
+    __slots__ = ("location",)
+
+    def __init__(self, line: str, location: str | None) -> None:
+        super().__init__([line])
+        self.location = location
+
+    def feed(self, line: str) -> Verdict:
+        if not line:
+            self.lines.append(line)
+            return Verdict.DONE
+        if _WEBPACK_END.match(line):
+            return Verdict.REJECT
+        self.lines.append(line)
+        return Verdict.ACCEPT
+
+    def close(self) -> list[DetectedError]:
+        lines = strip_blank_tail(self.lines)
+        message = lines[1].strip() if len(lines) > 1 else lines[0]
+        if message.startswith("Module not found:"):
+            type_, message = "ModuleNotFoundError", message.replace("Module not found: Error: ", "Module not found: ")
+        elif message.startswith("Module parse failed:"):
+            type_ = "ModuleParseError"
+        elif message.startswith("Module build failed"):
+            type_ = "ModuleBuildError"
+        else:
+            type_ = "Error"
+        return [make_error("webpack", type_, message, self.location, lines)]
+
+
+def start(line: str, lookback: Sequence[str]) -> Group | None:
+    if line in _VITE_BLOCK:
+        return ViteGroup(line, _VITE_BLOCK[line], "")
+    if "[vite]" in line:
+        m = _VITE.match(line)
+        return ViteGroup(line, _VITE_TYPES[m.group(1)], m.group(2)) if m else None
+    m = _ESBUILD.match(line)
+    if m:
+        return EsbuildGroup(line, m.group(1))
+    if line.startswith("ERROR in "):
+        m = _WEBPACK.match(line)
+        assert m is not None
+        path = m.group(1).removeprefix("./")
+        if m.group(2) is not None:
+            # webpack columns are 0-based; editors and every other family here count from 1
+            location: str | None = f"{path}:{m.group(2)}:{int(m.group(3)) + 1}"
+        else:
+            location = path if "/" in path or "." in path else None  # "ERROR in main" names a chunk
+        return WebpackGroup(line, location)
+    return None

@@ -71,6 +71,19 @@ def _panel_available() -> bool:
     return importlib.util.find_spec("brummer.ui.panel") is not None
 
 
+@cli.command("mcp")
+@DIR_OPTION
+async def mcp(directory: Path) -> int:
+    """Serve MCP on stdin/stdout, for agents that launch a command.
+
+    Relays to the project's running `brummer up` if there is one; otherwise runs the project's processes itself,
+    starting nothing until the agent asks, and stops them when the agent disconnects.
+    """
+    from brummer.mcp.stdio import run_stdio
+
+    return await run_stdio(directory)
+
+
 @cli.command("ls")
 @DIR_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -100,15 +113,15 @@ async def ls(directory: Path, as_json: bool) -> int:
         }
         click.echo(json.dumps(doc, indent=2))
         return 0
-    if not rows:
+    if not project.processes:
         click.echo(f"no processes found in {project.root}")
         return 0
-    width = max(len(r["name"]) for r in rows)
-    for row in rows:
-        mark = "*" if row["default"] else " "
-        deps = ", ".join(f"{d} ({c})" for d, c in row["depends_on"].items())
+    width = max(map(len, project.processes))
+    for name, spec in project.processes.items():
+        mark = "*" if name in project.default else " "
+        deps = ", ".join(f"{dep} ({cond})" for dep, cond in spec.depends_on.items())
         extra = f"  [after {deps}]" if deps else ""
-        click.echo(f"{mark} {row['name']:<{width}}  {row['source']:<12}  {row['command']}{extra}")
+        click.echo(f"{mark} {name:<{width}}  {spec.source:<12}  {spec.display_command}{extra}")
     click.echo("* = started by `brummer up` with no names")
     return 0
 

@@ -55,9 +55,9 @@ def discover_project(
     procfile_names: list[str] = []
     if (root / PROCFILE).is_file():
         files.append(root / PROCFILE)
-        for entry in read_procfile(root / PROCFILE):
-            procfile_names.append(entry.name)
-            processes[entry.name] = ProcessSpec(entry.name, entry.command, "Procfile", root / PROCFILE, root)
+        for line in read_procfile(root / PROCFILE):
+            procfile_names.append(line.name)
+            processes[line.name] = ProcessSpec(line.name, line.command, "Procfile", root / PROCFILE, root)
     toml: BrummerToml | None = None
     if (root / BRUMMER_TOML).is_file():
         toml = read_brummer_toml(root / BRUMMER_TOML)
@@ -79,9 +79,11 @@ def discover_project(
         settings_from_flags(flags), settings_from_env(environ), toml.settings if toml else {}, user_settings
     )
     # .env applies to every process under its own env_file/env; a settings-level grace beats every process's.
-    finish = {"grace": settings.grace} if settings.grace is not None else {}
     processes = {
-        name: dataclasses.replace(spec, env=layer(base_env, spec.env), **finish) for name, spec in processes.items()
+        name: dataclasses.replace(
+            spec, env=layer(base_env, spec.env), grace=spec.grace if settings.grace is None else settings.grace
+        )
+        for name, spec in processes.items()
     }
     return ProjectSpec(
         root=root,
@@ -167,7 +169,7 @@ def _merge(
         cwd=cwd or base.cwd,
         env=env,
         depends_on=dict(entry.depends_on),
-        **{key: value for key, value in given.items() if value is not None},
+        **{key: value for key, value in given.items() if value is not None},  # type: ignore[arg-type]
     )
 
 

@@ -138,6 +138,8 @@ def _command(value: object, fail: _Fail) -> str | tuple[str, ...]:
 
 def _choice(value: object, kind: type[_Choice], key: str, fail: _Fail, label: str | None = None) -> _Choice:
     try:
+        if not isinstance(value, str):
+            raise ValueError(value)
         return kind(value)
     except ValueError:
         allowed = ", ".join(repr(member.value) for member in kind)

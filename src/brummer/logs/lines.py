@@ -49,11 +49,11 @@ class LineSplitter:
         self._cut_head: bytes | None = None  # the kept start of an overlong line still being discarded
         self._cut_total = 0
 
-    def feed(self, chunk: bytes) -> tuple[str, int] | None:
+    def feed(self, chunk: bytes | bytearray) -> tuple[str, int] | None:
         """The complete lines that ``chunk`` finishes: (block text, line count), or None."""
         blocks: list[str] = []
         count = 0
-        data = self._carry + chunk if self._carry else chunk
+        data = self._carry + chunk if self._carry else bytes(chunk) if isinstance(chunk, bytearray) else chunk
         self._carry = b""
         if self._cut_head is not None:
             newline = data.find(b"\n")

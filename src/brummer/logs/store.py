@@ -210,7 +210,7 @@ class LogStore:
         names = [process] if isinstance(process, str) else list(process)
         return [self._logs[name] for name in names if name in self._logs]
 
-    def first_seq(self, process: str | None = None) -> int:
+    def first_seq(self, process: str | Iterable[str] | None = None) -> int:
         """The oldest retained sequence number (for reporting gaps left by retention)."""
         firsts = [log.batches[log.head].seq for log in self._select(process) if log.head < len(log.batches)]
         return min(firsts, default=self._seq + 1)

@@ -103,5 +103,5 @@ async def http_answers(url: str) -> bool:
         except (OSError, trio.BrokenResourceError):
             return False
         match = re.match(rb"HTTP/\d(?:\.\d)? (\d{3})", head)
-        return bool(match) and int(match.group(1)) < 500
+        return match is not None and int(match.group(1)) < 500
     return False

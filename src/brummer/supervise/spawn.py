@@ -15,6 +15,7 @@ import secrets
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import trio
 
@@ -32,7 +33,7 @@ def make_subreaper() -> bool:
         return False
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+        return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
     except (OSError, AttributeError):
         return False
 
@@ -72,11 +73,11 @@ class Spawner:
         env["BRUMMER_PROCESS"] = name
         return env
 
-    async def open(self, argv: list[str], **options: object) -> trio.Process:
+    async def open(self, argv: list[str], **options: Any) -> trio.Process:
         """``trio.lowlevel.open_process`` with the pid registered before the reaper can see it."""
         self.spawning += 1
         try:
-            proc = await trio.lowlevel.open_process(argv, **options)  # type: ignore[arg-type]
+            proc: trio.Process = await trio.lowlevel.open_process(argv, **options)
         finally:
             self.spawning -= 1
         self.managed.add(proc.pid)

@@ -1,0 +1,111 @@
+"""What the panel draws from: an immutable snapshot of brummer's state, and the mutable view state the keys change.
+
+Rendering (``panel_view.render``) is a pure function of these two, so the golden tests can build a snapshot by hand
+(with a fixed clock) and get the same frame every time. ``ViewState`` lives on the Trio thread and is only touched
+by the key handler and the panel service; nothing here reads Trio-owned objects.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from brummer.logs.query import LogLine
+from brummer.supervise.state import ProcessInfo
+
+MESSAGE_SECONDS = 4.0  # how long a one-line message (a key's result, a warning from brummer) stays in the footer
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRow:
+    """One error group as the errors pane shows it (a copy: the store's groups keep changing)."""
+
+    process: str
+    type: str
+    message: str
+    location: str | None
+    count: int
+    last_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class DropRow:
+    """Low-priority events a bus subscriber missed because it could not keep up."""
+
+    subscriber: str
+    events: int
+    lines: int
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    text: str
+    level: str = "info"  # info, warn, error
+    until: float = 0.0  # wall time after which it is no longer shown
+
+
+@dataclass(frozen=True)
+class PanelSnapshot:
+    """Everything one frame shows, read from the runtime at one instant (``now`` is injected)."""
+
+    title: str
+    now: float
+    width: int
+    height: int
+    processes: tuple[ProcessInfo, ...]
+    idle: frozenset[str] = frozenset()  # known but never asked to run (``brummer up web`` leaves the rest)
+    logs: tuple[LogLine, ...] = ()
+    errors: tuple[ErrorRow, ...] = ()  # newest first, already cut to what fits
+    error_total: int = 0
+    mcp: tuple[tuple[str, str], ...] = ()  # ("ws", "ws://127.0.0.1:7777/ws"), ...
+    drops: tuple[DropRow, ...] = ()
+    stopping: bool = False  # a clean shutdown is under way
+
+
+@dataclass
+class ViewState:
+    """What the person at the keyboard chose to look at."""
+
+    selected: str | None = None  # process name (stable while the table changes)
+    show_all: bool = True  # the log tail: every process interleaved, or only the selected one
+    show_errors: bool = True
+    show_help: bool = False
+    filter_text: str = ""
+    pattern: re.Pattern[str] | None = None
+    prompt: str | None = None  # the regex being typed after ``/``; None when no prompt is open
+    prompt_error: str = ""
+    cleared: dict[str, int] = field(default_factory=dict)  # process -> sequence number its view was cleared at
+    message: Message | None = None
+    quitting: bool = False
+
+    def select(self, names: list[str], step: int) -> None:
+        """Move the selection ``step`` rows (clamped), or onto the first row if nothing valid is selected."""
+        if not names:
+            self.selected = None
+            return
+        if self.selected not in names:
+            self.selected = names[0]
+            return
+        index = min(max(names.index(self.selected) + step, 0), len(names) - 1)
+        self.selected = names[index]
+
+    def settle(self, names: list[str]) -> None:
+        """Keep the selection on a known process."""
+        if self.selected not in names:
+            self.selected = names[0] if names else None
+
+    def say(self, text: str, now: float, level: str = "info", seconds: float = MESSAGE_SECONDS) -> None:
+        self.message = Message(text, level, now + seconds)
+
+    def current_message(self, now: float) -> Message | None:
+        return self.message if self.message is not None and now < self.message.until else None
+
+    def hides(self, line: LogLine) -> bool:
+        """Whether ``c`` cleared this line from view (the store keeps it)."""
+        return line.seq <= self.cleared.get(line.process, 0)
+
+
+def compile_filter(text: str) -> re.Pattern[str]:
+    """The ``/`` filter: a Python regex, case-insensitive unless it contains an upper-case letter (smart case)."""
+    flags = 0 if any(ch.isupper() for ch in text) else re.IGNORECASE
+    return re.compile(text, flags)

@@ -97,3 +97,12 @@ async def test_notes_are_kept_but_not_as_child_output() -> None:
     store.append_lines("web", "stdout", ["hello"])
     assert [line.stream for line in store.tail("web").lines] == ["brummer", "stdout"]
     assert [line.text for line in store.tail("web", stream="stdout").lines] == ["hello"]
+
+
+async def test_level_of_typed_errors() -> None:
+    store, _ = make()
+    store.append_lines("api", "stderr", ["TypeError: x is undefined", "RuntimeException in main", "all fine"])
+    assert [line.text for line in store.tail(level="error").lines] == [
+        "TypeError: x is undefined",
+        "RuntimeException in main",
+    ]

@@ -80,3 +80,20 @@ async def test_none_never_becomes_ready(tmp_path: Path) -> None:
     async with running(load(root), ["quiet"]) as r:
         await r.wait_for(lambda: bool(r.store.urls("quiet")))
         assert r.state("quiet") is ProcState.RUNNING
+
+
+async def test_log_readiness_while_another_process_floods(tmp_path: Path) -> None:
+    """A `log =` check must wait (not spin) while other processes push the sequence numbers past its cursor."""
+    root = write_project(
+        tmp_path,
+        brummer_toml=f"""
+        [processes.chatty]
+        cmd = "{PY} -c 'import time\\\\nwhile True: print(\\"noise\\", flush=True); time.sleep(0.001)'"
+        [processes.slow]
+        cmd = "echo booting; sleep 0.5; echo ready now; sleep 30"
+        ready = {{ log = "ready now" }}
+        """,
+    )
+    async with running(load(root), ["chatty", "slow"]) as r:
+        await r.wait_state("slow", ProcState.READY)
+        assert r.store.stats("chatty")[2] > 0

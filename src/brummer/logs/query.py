@@ -27,8 +27,8 @@ def _level_patterns() -> tuple[re.Pattern[str], ...]:
     flags = re.IGNORECASE
     return (
         re.compile(
-            r"\b(?:error|errors? in|fatal|panic(?:ked)?|exception|traceback|failed|failure|crash(?:ed)?)\b"
-            r"|ERR!|✘|⨯",
+            r"\w*(?:error|exception)\b"  # error, TypeError, RuntimeException
+            r"|\b(?:errors? in|fatal|panic(?:ked)?|traceback|failed|failure|crash(?:ed)?)\b|ERR!|✘|⨯",
             flags,
         ),
         re.compile(r"\b(?:0|no) errors?\b|\berrors?: (?:0|none)\b", flags),

@@ -46,9 +46,11 @@ async def wait_ready(
         cursor = since
         while True:
             for line in store.iter_since(process, cursor):
-                cursor = line.seq
                 if line.stream != "brummer" and pattern.search(line.plain):
                     return f"log line matched {check.target!r}"
+            # Every line of ours up to the newest sequence number has been looked at (other processes' lines
+            # advance it too): wait for something newer, or this loop would spin without a checkpoint.
+            cursor = store.last_seq
             await store.wait_beyond(cursor)
 
     async def probe() -> bool:

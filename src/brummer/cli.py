@@ -43,8 +43,17 @@ def cli() -> None:
 @click.option("--grace", type=float, default=None, help="Seconds between the stop signal and SIGKILL.")
 @click.option("--mcp-port", type=int, default=None, help="Port of the MCP server (default 7777, or the next free).")
 @click.option("--no-mcp", is_flag=True, help="Do not serve MCP.")
+@click.option("--mcp-host", default=None, help="Address the MCP server binds (default 127.0.0.1).")
+@click.option("--allow-remote", is_flag=True, default=None, help="Allow --mcp-host to be a non-loopback address.")
 async def up(
-    names: tuple[str, ...], directory: Path, plain: bool, grace: float | None, mcp_port: int | None, no_mcp: bool
+    names: tuple[str, ...],
+    directory: Path,
+    plain: bool,
+    grace: float | None,
+    mcp_port: int | None,
+    no_mcp: bool,
+    mcp_host: str | None,
+    allow_remote: bool | None,
 ) -> int:
     """Run processes in the foreground (default: the project's `default`, else Procfile, else dev/start).
 
@@ -53,7 +62,13 @@ async def up(
     from brummer.app import run_up
     from brummer.ui.output import Output
 
-    flags = {"grace": grace, "mcp_port": mcp_port, "mcp": False if no_mcp else None}
+    flags = {
+        "grace": grace,
+        "mcp_port": mcp_port,
+        "mcp": False if no_mcp else None,
+        "mcp_host": mcp_host,
+        "allow_remote": allow_remote or None,
+    }
     project = discover_project(directory, flags=flags)
     selected = select_processes(project, names)
     if not selected:

@@ -7,7 +7,11 @@
     │   └── DependencyCycleError
     ├── SpawnError               a child could not be started (no such command, bad cwd)
     ├── ProcessControlError      a start/stop/restart request that cannot be done (unknown name, ...)
+    ├── ToolError                an MCP tool call cannot be done (bad value, unknown process): the agent
+    │                            gets it as an ``isError`` result, never as a protocol error
     └── ServiceError             a service (printer, panel, MCP, proxy) failed and was isolated
+        └── MCPServerError       the MCP server cannot start (no free port, another brummer serves
+                                 this project, a non-loopback host without allow_remote)
 
 The CLI maps ``UsageError`` and ``ConfigError`` to exit code 2 and any other ``BrummerError`` to 1.
 """
@@ -66,5 +70,13 @@ class ProcessControlError(BrummerError):
     """A request to start, stop or restart a process cannot be carried out."""
 
 
+class ToolError(BrummerError):
+    """An MCP tool call cannot be carried out; the message says what to do instead."""
+
+
 class ServiceError(BrummerError):
     """A service failed; it was isolated from the user's processes and restarted."""
+
+
+class MCPServerError(ServiceError):
+    """The MCP server cannot start; the processes run on without it."""

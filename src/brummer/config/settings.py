@@ -41,6 +41,12 @@ def _port(value: object) -> int:
     return value
 
 
+def _host(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a host name or address")
+    return value.strip()
+
+
 def _flag(value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError("must be true or false")
@@ -53,6 +59,7 @@ SETTING_KEYS: Mapping[str, Callable[[object], object]] = {
     "log_max_lines": _count,
     "log_max_bytes": _count,
     "mcp_port": _port,
+    "mcp_host": _host,
     "mcp": _flag,
     "proxy": _flag,
     "allow_remote": _flag,
@@ -85,6 +92,8 @@ def _parse_text(key: str, text: str) -> object:
             value = float(text)
         except ValueError:
             raise ValueError("must be a number") from None
+    elif checker is _host:
+        value = text
     else:
         try:
             value = int(text.strip())

@@ -1,0 +1,16 @@
+"""MCP for agents: brummer's state and controls over WebSocket, Streamable HTTP and stdio.
+
+::
+
+    server.py     serve_mcp: the brummer up service (port, instance.json, hypercorn, resource watcher)
+    asgi.py       the guard (token, Origin) and the routes /ws, /mcp (and the benchmark's /echo)
+    websocket.py  the WebSocket <-> SDK-streams bridge
+    stdio.py      brummer mcp: relay to a running brummer up, or a headless supervisor on stdio
+    instance.py   .brummer/instance.json (stdlib and trio only)
+    adapter.py    the only module that speaks SDK: tools, resources, subscriptions in both eras
+    tools.py      the tools as plain async functions over the Runtime (waiting.py: wait_for)
+    resources.py  resource documents and the coalescing change watcher
+    schemas.py    input and output JSON Schemas; validate.py checks arguments; text.py the short text answers
+
+Nothing here is imported on the way to the first child: ``app._start_mcp`` imports ``server`` in a worker thread.
+"""

@@ -1,0 +1,200 @@
+"""The thin SDK adapter: brummer's tools and resources served by the SDK's low-level ``Server``.
+
+The SDK owns the protocol in both eras (initialize/ping/resources/subscribe for 2025-11-25 and older;
+server/discover, per-request ``_meta`` and subscriptions/listen for 2026-07-28). This module only translates:
+arguments are checked against our schemas, ``ToolError`` becomes an ``isError`` result, ``Answer`` becomes text plus
+``structuredContent``, and resource changes reach legacy subscribers (``resources/subscribe``) and modern listen
+streams alike. It is the one place that touches SDK types; everything behind it is plain brummer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mcp_types as types
+import trio
+from mcp.server.caching import CacheableMethod, CacheHint
+from mcp.server.connection import Connection
+from mcp.server.context import ServerRequestContext
+from mcp.server.lowlevel import Server
+from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ResourceUpdated
+from mcp.shared.exceptions import MCPError
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+from brummer.errors import ToolError
+from brummer.mcp import resources, schemas, tools, waiting
+from brummer.mcp.validate import check_arguments
+from brummer.runtime import Runtime
+
+RESOURCE_NOT_FOUND = -32002  # 2025-11-25; the 2026-07-28 revision uses INVALID_PARAMS
+NOTIFY_TIMEOUT = 1.0  # a subscriber that does not read for this long misses that notification
+CACHED: tuple[CacheableMethod, ...] = ("tools/list", "resources/list", "resources/templates/list", "resources/read")
+INSTRUCTIONS = (
+    "brummer runs this project's dev processes and watches their output. scripts_list names them; scripts_run / "
+    "scripts_stop / scripts_restart control them; wait_for blocks until one is ready; logs_tail, logs_search and "
+    "errors_list read what they printed (pass `next` back as `since` to follow); urls_list gives their URLs."
+)
+
+TOOL_FUNCTIONS: dict[str, tools.Tool] = {
+    "scripts_list": tools.scripts_list,
+    "scripts_run": tools.scripts_run,
+    "scripts_stop": tools.scripts_stop,
+    "scripts_restart": tools.scripts_restart,
+    "scripts_status": tools.scripts_status,
+    "logs_tail": tools.logs_tail,
+    "logs_search": tools.logs_search,
+    "errors_list": tools.errors_list,
+    "urls_list": tools.urls_list,
+    "proxy_requests": tools.proxy_requests,
+    "wait_for": waiting.wait_for,
+}
+TOOL_MODELS = [
+    types.Tool(
+        name=spec.name,
+        description=spec.description,
+        input_schema=spec.input,
+        output_schema=spec.output,
+        annotations=types.ToolAnnotations(
+            read_only_hint=spec.read_only, idempotent_hint=spec.idempotent, open_world_hint=False
+        ),
+    )
+    for spec in schemas.TOOLS
+]
+
+
+def _result(text: str, data: dict[str, Any] | None = None, *, error: bool = False) -> types.CallToolResult:
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=text)], structured_content=data, is_error=error
+    )
+
+
+class Subscribers:
+    """Who wants to hear about which resource: handshake-era sessions and 2026-era listen streams."""
+
+    def __init__(self) -> None:
+        self.legacy: dict[Connection, set[str]] = {}
+        self.bus = InMemorySubscriptionBus()
+
+    def add(self, connection: Connection, uri: str) -> None:
+        if connection not in self.legacy:
+            self.legacy[connection] = set()
+            connection.exit_stack.callback(self.legacy.pop, connection, None)
+        self.legacy[connection].add(uri)
+
+    def remove(self, connection: Connection, uri: str) -> None:
+        self.legacy.get(connection, set()).discard(uri)
+
+    async def changed(self, uris: list[str]) -> None:
+        for uri in uris:
+            await self.bus.publish(ResourceUpdated(uri))
+        for connection, wanted in list(self.legacy.items()):
+            for uri in uris:
+                if uri in wanted:
+                    with trio.move_on_after(NOTIFY_TIMEOUT):
+                        await connection.send_resource_updated(uri)
+
+
+def _connection(ctx: ServerRequestContext[Any, Any]) -> Connection:
+    # The SDK hands handlers a per-request session; the connection (whose exit_stack tells us when the client
+    # leaves) is only reachable through it. One private attribute, read in one place.
+    return ctx.session._connection
+
+
+def build_server(runtime: Runtime, subscribers: Subscribers) -> Server[Any]:
+    """An SDK ``Server`` over ``runtime``: one per MCP service run (its session manager runs only once)."""
+
+    async def list_tools(ctx: ServerRequestContext[Any, Any], params: Any) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=TOOL_MODELS)
+
+    async def call_tool(ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams) -> Any:
+        spec = schemas.TOOLS_BY_NAME.get(params.name)
+        if spec is None:
+            known = ", ".join(schemas.TOOLS_BY_NAME)
+            raise MCPError(types.INVALID_PARAMS, f"unknown tool {params.name!r} (tools: {known})")
+        arguments, problems = check_arguments(spec.input, params.arguments)
+        if problems:
+            return _result(f"invalid arguments for {spec.name}: " + "; ".join(problems), error=True)
+        if spec.name == "wait_for":
+
+            async def progress(done: float, total: float | None, message: str) -> None:
+                await ctx.session.report_progress(round(done, 3), total, message)
+
+            arguments["progress"] = progress
+        try:
+            answer = await TOOL_FUNCTIONS[spec.name](runtime, **arguments)
+        except ToolError as exc:
+            return _result(str(exc), error=True)
+        return _result(answer.text, answer.data)
+
+    async def list_resources(ctx: ServerRequestContext[Any, Any], params: Any) -> types.ListResourcesResult:
+        found = [
+            types.Resource(uri=r.uri, name=r.name, description=r.description, mime_type="application/json")
+            for r in resources.RESOURCES
+        ]
+        found += [
+            types.Resource(
+                uri=resources.log_uri(name),
+                name=f"logs/{name}",
+                description=resources.LOGS_DESCRIPTION,
+                mime_type="application/json",
+            )
+            for name in runtime.supervisor.controllers
+        ]
+        return types.ListResourcesResult(resources=found)
+
+    async def list_templates(ctx: ServerRequestContext[Any, Any], params: Any) -> types.ListResourceTemplatesResult:
+        template = types.ResourceTemplate(
+            uri_template=resources.LOGS_TEMPLATE,
+            name="logs",
+            description=resources.LOGS_DESCRIPTION,
+            mime_type="application/json",
+        )
+        return types.ListResourceTemplatesResult(resource_templates=[template])
+
+    async def read_resource(
+        ctx: ServerRequestContext[Any, Any], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        uri = str(params.uri)
+        try:
+            text = resources.read(runtime, uri)
+        except resources.UnknownResource as exc:
+            raise _not_found(ctx, exc) from None
+        contents = types.TextResourceContents(uri=uri, mime_type="application/json", text=text)
+        return types.ReadResourceResult(contents=[contents])
+
+    async def subscribe(ctx: ServerRequestContext[Any, Any], params: types.SubscribeRequestParams) -> types.EmptyResult:
+        uri = str(params.uri)
+        try:
+            resources.check_uri(runtime, uri)
+        except resources.UnknownResource as exc:
+            raise _not_found(ctx, exc) from None
+        subscribers.add(_connection(ctx), uri)
+        return types.EmptyResult()
+
+    async def unsubscribe(
+        ctx: ServerRequestContext[Any, Any], params: types.UnsubscribeRequestParams
+    ) -> types.EmptyResult:
+        subscribers.remove(_connection(ctx), str(params.uri))
+        return types.EmptyResult()
+
+    server: Server[Any] = Server(
+        "brummer",
+        version=runtime.version,
+        instructions=INSTRUCTIONS,
+        cache_hints={method: CacheHint(ttl_ms=0) for method in CACHED},
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+        on_list_resources=list_resources,
+        on_list_resource_templates=list_templates,
+        on_read_resource=read_resource,
+        on_subscribe_resource=subscribe,
+        on_unsubscribe_resource=unsubscribe,
+        on_subscriptions_listen=ListenHandler(subscribers.bus),
+    )
+    server.middleware = []  # the default, no-op OpenTelemetry middleware costs time per message; we do not trace
+    return server
+
+
+def _not_found(ctx: ServerRequestContext[Any, Any], exc: Exception) -> MCPError:
+    code = types.INVALID_PARAMS if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS else RESOURCE_NOT_FOUND
+    return MCPError(code, str(exc))

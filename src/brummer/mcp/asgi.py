@@ -1,0 +1,126 @@
+"""The one ASGI app hypercorn serves: the guard in front, then ``/ws`` (our bridge) and ``/mcp`` (the SDK's app).
+
+The guard refuses before anything else runs: a request whose ``Origin`` is not a localhost origin gets 403 (a web
+page in the user's browser must not drive brummer, even via DNS rebinding), one without the instance's token gets
+401. The token comes as ``Authorization: Bearer <token>``; ``/ws`` also takes ``?token=`` because browser-style
+WebSocket clients cannot set headers. Tokens are compared in constant time and never logged (hypercorn's access
+log is off; refusals say only what was missing).
+
+Lifespan is answered here: the Streamable HTTP session manager's ``run()`` is entered by ``serve_mcp`` around the
+server, not through lifespan (hypercorn-trio crashes on an app that merely returns on the lifespan scope).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from mcp.server.lowlevel import Server
+
+from brummer.mcp.websocket import serve_echo, serve_websocket
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+TOKEN_HELP = "pass Authorization: Bearer <token>, the token in .brummer/instance.json of the project"
+
+
+def local_origin(origin: str) -> bool:
+    """Whether an ``Origin`` header names this machine (http(s)://localhost, 127.0.0.1, [::1], *.localhost)."""
+    try:
+        parts = urlsplit(origin)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and (host in LOCAL_HOSTS or host.endswith(".localhost"))
+
+
+class McpApp:
+    """Routes ``/ws`` and ``/mcp`` (and, for the benchmark only, ``/echo``) behind the token and Origin guard."""
+
+    def __init__(self, token: str, server: Server[Any], http: ASGIApp, *, echo: bool = False) -> None:
+        self._token = token.encode()
+        self._server = server
+        self._http = http
+        self._echo = echo
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if kind not in ("http", "websocket"):
+            return
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            await _refuse(scope, receive, send, *refusal)
+            return
+        path = scope["path"]
+        if kind == "websocket" and path == "/ws":
+            await serve_websocket(scope, receive, send, self._server)
+        elif kind == "http" and path == "/mcp":
+            await self._http(scope, receive, send)
+        elif kind == "websocket" and path == "/echo" and self._echo:
+            await serve_echo(scope, receive, send)
+        else:
+            await _refuse(scope, receive, send, 404, "not found: MCP is served at /mcp (HTTP) and /ws (WebSocket)")
+
+    def _refusal(self, scope: Scope) -> tuple[int, str] | None:
+        headers = dict(scope["headers"])
+        origin = headers.get(b"origin")
+        if origin is not None and not local_origin(origin.decode("latin-1")):
+            return 403, "forbidden: requests from web pages (a non-localhost Origin) are refused"
+        token = _bearer(headers.get(b"authorization"))
+        if token is None and scope["type"] == "websocket":
+            token = _query_token(scope.get("query_string", b""))
+        if token is None:
+            return 401, f"unauthorized: no token; {TOKEN_HELP}"
+        if not hmac.compare_digest(token, self._token):
+            return 401, f"unauthorized: wrong token; {TOKEN_HELP}"
+        return None
+
+
+def _bearer(value: bytes | None) -> bytes | None:
+    if value is None:
+        return None
+    scheme, _, token = value.strip().partition(b" ")
+    return token.strip() if scheme.lower() == b"bearer" and token.strip() else None
+
+
+def _query_token(query: bytes) -> bytes | None:
+    values = parse_qs(query.decode("latin-1")).get("token")
+    return values[0].encode("latin-1") if values else None
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, reason: str) -> None:
+    body = json.dumps({"error": reason}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == 401:
+        headers.append((b"www-authenticate", b'Bearer realm="brummer"'))
+    if scope["type"] == "http":
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return
+    await receive()  # websocket.connect
+    if "websocket.http.response" in scope.get("extensions", {}):
+        await send({"type": "websocket.http.response.start", "status": status, "headers": headers})
+        await send({"type": "websocket.http.response.body", "body": body})
+    else:
+        await send({"type": "websocket.close", "code": 1008})  # the server answers the handshake with 403
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,0 +1,310 @@
+"""What each tool takes and answers: JSON Schemas (the contract agents see in ``tools/list``), descriptions, hints.
+
+Plain data, no SDK types, so the tools and their tests do not need the SDK. Output schemas describe
+``structuredContent`` exactly; the SDK client validates every result against them, and so do our tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+Schema = dict[str, Any]
+
+MAX_LINES = 10_000  # one logs_tail/logs_search answer; a log dump of that size fits well inside a 16 MiB frame
+MAX_WAIT = 600.0
+
+NAME = {"type": "string", "minLength": 1, "maxLength": 200, "description": "A process name from scripts_list."}
+OPTIONAL_NAME = {**NAME, "description": "Only this process (a name from scripts_list); default: all."}
+SINCE = {
+    "type": "integer",
+    "minimum": 0,
+    "description": "A log sequence number: only what came after it (pass the `next` of an earlier answer).",
+}
+NULLABLE_STRING = {"type": ["string", "null"]}
+NULLABLE_INT = {"type": ["integer", "null"]}
+STRINGS = {"type": "array", "items": {"type": "string"}}
+STATES = ["pending", "starting", "running", "ready", "stopping", "exited", "failed", "backing-off"]
+
+PROCESS = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string"},
+        "state": {"type": "string", "enum": STATES},
+        "command": {"type": "string"},
+        "source": {"type": "string"},
+        "pid": NULLABLE_INT,
+        "run_id": NULLABLE_STRING,
+        "uptime_s": {"type": ["number", "null"]},
+        "restarts": {"type": "integer"},
+        "exit_code": NULLABLE_INT,
+        "exit_signal": NULLABLE_STRING,
+        "stopped_by_brummer": {"type": "boolean"},
+        "ready": {"type": "boolean"},
+        "message": {"type": "string"},
+        "urls": STRINGS,
+        "proxy_urls": STRINGS,
+    },
+    "required": ["name", "state", "command", "source", "pid", "uptime_s", "restarts", "exit_code", "ready", "urls"],
+}
+LINE = {
+    "type": "object",
+    "properties": {
+        "seq": {"type": "integer"},
+        "time": {"type": "number"},
+        "process": {"type": "string"},
+        "stream": {"type": "string", "enum": ["stdout", "stderr", "brummer"]},
+        "text": {"type": "string"},
+        "level": {"type": "string", "enum": ["debug", "info", "warn", "error"]},
+    },
+    "required": ["seq", "time", "process", "stream", "text", "level"],
+}
+LINES_ANSWER = {
+    "type": "object",
+    "properties": {
+        "lines": {"type": "array", "items": LINE},
+        "next": {"type": "integer", "description": "Pass as `since` to get what comes after these lines."},
+        "gap": {"type": "integer", "description": "Lines after `since` that retention had already dropped."},
+        "count": {"type": "integer"},
+    },
+    "required": ["lines", "next", "gap", "count"],
+}
+ERROR_GROUP = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "process": {"type": "string"},
+        "stream": {"type": "string"},
+        "family": {"type": "string"},
+        "type": {"type": "string"},
+        "message": {"type": "string"},
+        "location": NULLABLE_STRING,
+        "count": {"type": "integer"},
+        "first_seen": {"type": "number"},
+        "last_seen": {"type": "number"},
+        "first_seq": {"type": "integer"},
+        "last_seq": {"type": "integer"},
+        "lines": STRINGS,
+    },
+    "required": ["id", "process", "type", "message", "location", "count", "first_seen", "last_seen"],
+}
+
+
+def _input(properties: Schema, required: tuple[str, ...] = ()) -> Schema:
+    schema: Schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def _output(properties: Schema, required: tuple[str, ...]) -> Schema:
+    return {"type": "object", "properties": properties, "required": list(required)}
+
+
+def _limit(default: int, maximum: int) -> Schema:
+    return {"type": "integer", "minimum": 1, "maximum": maximum, "default": default, "description": "At most this many"}
+
+
+CONTROL_ANSWER = _output(
+    {
+        "name": {"type": "string"},
+        "action": {"type": "string", "enum": ["started", "already-running", "stopped", "not-running", "restarted"]},
+        "state": {"type": "string", "enum": STATES},
+        "process": PROCESS,
+    },
+    ("name", "action", "state", "process"),
+)
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    description: str
+    input: Schema
+    output: Schema
+    read_only: bool = True
+    idempotent: bool = True
+
+
+TOOLS: tuple[ToolSpec, ...] = (
+    ToolSpec(
+        "scripts_list",
+        "Every process brummer knows in this project (package.json scripts, Procfile, brummer.toml): name, command, "
+        "source and state. Use the names with the other tools.",
+        _input({}),
+        _output(
+            {
+                "processes": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "name": {"type": "string"},
+                            "command": {"type": "string"},
+                            "source": {"type": "string"},
+                            "state": {"type": "string", "enum": STATES},
+                            "default": {"type": "boolean"},
+                        },
+                        "required": ["name", "command", "source", "state", "default"],
+                    },
+                },
+                "count": {"type": "integer"},
+            },
+            ("processes", "count"),
+        ),
+    ),
+    ToolSpec(
+        "scripts_run",
+        "Start a known process (and what it depends on). Idempotent: a running process is left alone. "
+        "Only names from scripts_list can be run, never arbitrary commands.",
+        _input({"name": NAME}, ("name",)),
+        CONTROL_ANSWER,
+        read_only=False,
+    ),
+    ToolSpec(
+        "scripts_stop",
+        "Stop a process gracefully (its stop signal, then SIGKILL after its grace period) and wait until it is gone. "
+        "Idempotent: stopping a stopped process does nothing.",
+        _input({"name": NAME}, ("name",)),
+        CONTROL_ANSWER,
+        read_only=False,
+    ),
+    ToolSpec(
+        "scripts_restart",
+        "Stop a process if it runs, then start it again (starts it if it was not running).",
+        _input({"name": NAME}, ("name",)),
+        CONTROL_ANSWER,
+        read_only=False,
+        idempotent=False,
+    ),
+    ToolSpec(
+        "scripts_status",
+        "State, pid, uptime, restarts, exit code, readiness and URLs of one process, or of all.",
+        _input({"name": OPTIONAL_NAME}),
+        _output({"processes": {"type": "array", "items": PROCESS}}, ("processes",)),
+    ),
+    ToolSpec(
+        "logs_tail",
+        "Log lines with their sequence numbers. Without `since`: the newest `limit` lines. With `since`: the lines "
+        "after it, oldest first; pass the answer's `next` as `since` to follow the log. Lines of stream 'brummer' "
+        "are brummer's own notes (state changes, exits).",
+        _input(
+            {
+                "name": OPTIONAL_NAME,
+                "since": SINCE,
+                "limit": _limit(100, MAX_LINES),
+                "stream": {"type": "string", "enum": ["stdout", "stderr"], "description": "Only this stream."},
+                "level": {
+                    "type": "string",
+                    "enum": ["debug", "info", "warn", "error"],
+                    "description": "Only lines at this level or above (classified from the text).",
+                },
+            }
+        ),
+        LINES_ANSWER,
+    ),
+    ToolSpec(
+        "logs_search",
+        "Search log lines with a regular expression (Python syntax). Newest matches first unless `since` is given.",
+        _input(
+            {
+                "pattern": {"type": "string", "minLength": 1, "maxLength": 1000, "description": "A regex."},
+                "name": OPTIONAL_NAME,
+                "since": SINCE,
+                "limit": _limit(100, MAX_LINES),
+                "ignore_case": {"type": "boolean", "default": True},
+            },
+            ("pattern",),
+        ),
+        LINES_ANSWER,
+    ),
+    ToolSpec(
+        "errors_list",
+        "Errors found in the logs, grouped (the same error seen again counts up): type, message, location, count, "
+        "first and last seen, the lines of the error. Most recent first.",
+        _input({"name": OPTIONAL_NAME, "since": SINCE, "limit": _limit(20, 500)}),
+        _output(
+            {
+                "errors": {"type": "array", "items": ERROR_GROUP},
+                "total": {"type": "integer", "description": "Groups matching, before `limit`."},
+                "next": {"type": "integer", "description": "Pass as `since` to see only errors active after now."},
+            },
+            ("errors", "total", "next"),
+        ),
+    ),
+    ToolSpec(
+        "urls_list",
+        "URLs the processes announced (dev servers, APIs), per process, with their proxy URLs.",
+        _input({}),
+        _output(
+            {
+                "urls": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "process": {"type": "string"},
+                            "url": {"type": "string"},
+                            "proxy_url": NULLABLE_STRING,
+                        },
+                        "required": ["process", "url", "proxy_url"],
+                    },
+                },
+                "note": {"type": "string"},
+            },
+            ("urls",),
+        ),
+    ),
+    ToolSpec(
+        "proxy_requests",
+        "HTTP requests recorded by brummer's proxy (method, path, status, duration).",
+        _input(
+            {
+                "name": OPTIONAL_NAME,
+                "status": {"type": "string", "enum": ["2xx", "3xx", "4xx", "5xx", "error"]},
+                "path": {"type": "string", "maxLength": 2000, "description": "Only paths containing this."},
+                "since": SINCE,
+                "limit": _limit(50, 1000),
+            }
+        ),
+        _output(
+            {"requests": {"type": "array", "items": {"type": "object"}}, "note": {"type": "string"}},
+            ("requests", "note"),
+        ),
+    ),
+    ToolSpec(
+        "wait_for",
+        "Block until a process is ready, has exited, has announced a URL, or printed a line matching `pattern` "
+        "(condition=log; lines of its current or last run count, so a line printed just after scripts_restart is "
+        "not missed), or until `timeout_s` passes. Sends progress notifications while waiting; the answer says "
+        "whether the condition was met and why not.",
+        _input(
+            {
+                "name": NAME,
+                "condition": {"type": "string", "enum": ["ready", "exited", "url", "log"]},
+                "pattern": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 1000,
+                    "description": "A regex: required for condition=log; for url, only URLs matching it.",
+                },
+                "timeout_s": {"type": "number", "minimum": 0, "maximum": MAX_WAIT, "default": 30},
+            },
+            ("name", "condition"),
+        ),
+        _output(
+            {
+                "met": {"type": "boolean"},
+                "condition": {"type": "string"},
+                "reason": {"type": "string", "enum": ["met", "timeout", "not-running", "ended"]},
+                "waited_s": {"type": "number"},
+                "state": {"type": "string", "enum": STATES},
+                "match": NULLABLE_STRING,
+                "process": PROCESS,
+            },
+            ("met", "condition", "reason", "waited_s", "state", "match", "process"),
+        ),
+        idempotent=False,
+    ),
+)
+TOOLS_BY_NAME = {tool.name: tool for tool in TOOLS}

@@ -1,0 +1,146 @@
+"""``serve_mcp``: the MCP service of ``brummer up``, one hypercorn (trio worker) server for ``/ws`` and ``/mcp``.
+
+``app._start_mcp`` imports this module in a worker thread after the first child has spawned, because the SDK import
+takes about a second; nothing here does work at import time beyond imports.
+
+Order of events: refuse a non-loopback host without ``allow_remote``; refuse if another live brummer serves this
+project; bind (port 7777, or the next free one of ``PORT_TRIES``; port 0 means any); start the server and the
+resource watcher; write ``.brummer/instance.json``; report ready. The service ends when the bus closes (brummer is
+shutting down) or when cancelled, and removes the instance file either way, crash included.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import logging
+import os
+import socket
+from typing import Any, cast
+
+import trio
+from hypercorn.config import Config
+from hypercorn.trio import serve
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+
+from brummer.errors import MCPServerError
+from brummer.mcp import instance
+from brummer.mcp.adapter import Subscribers, build_server
+from brummer.mcp.asgi import McpApp
+from brummer.mcp.notes import foreign_logs_to_notes
+from brummer.mcp.resources import watch_resources
+from brummer.mcp.websocket import MAX_MESSAGE, TRANSPORT_LIMIT
+from brummer.runtime import Runtime
+
+PORT_TRIES = 20
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+async def serve_mcp(
+    runtime: Runtime,
+    *,
+    port: int | None = None,
+    echo: bool = False,
+    task_status: trio.TaskStatus[dict[str, str]] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve MCP for ``runtime`` until the bus closes or this is cancelled; reports ``{"ws": url, "http": url}``.
+
+    ``port`` overrides the ``mcp_port`` setting; ``echo`` adds the benchmark's bare ``/echo`` WebSocket route.
+    """
+    settings = runtime.project.settings
+    host = settings.mcp_host
+    root = runtime.project.root
+    if not _loopback(host) and not settings.allow_remote:
+        raise MCPServerError(f"refusing to serve MCP on {host}: only loopback unless allow_remote is set")
+    other = await instance.find_live(root)
+    if other is not None:
+        raise MCPServerError(
+            f"another brummer (pid {other.pid}) already serves MCP for {root} at {other.ws}; "
+            "this one runs without MCP (agents keep talking to the first)"
+        )
+    token = instance.new_token()
+    sock = bind(host, settings.mcp_port if port is None else port)
+    try:
+        bound = sock.getsockname()[1]
+        name = f"[{host}]" if ":" in host else host
+        urls = {"ws": f"ws://{name}:{bound}/ws", "http": f"http://{name}:{bound}/mcp"}
+        subscribers = Subscribers()
+        server = build_server(runtime, subscribers)
+        manager = StreamableHTTPSessionManager(
+            app=server, security_settings=_http_security(host), max_request_body_size=MAX_MESSAGE
+        )
+        app = McpApp(token, server, manager.handle_request, echo=echo)
+        with runtime.bus.subscription("mcp") as events, foreign_logs_to_notes(runtime.store, token):
+            async with manager.run(), trio.open_nursery() as nursery:
+                config = _config(sock.detach())  # hypercorn adopts the bound socket (and closes it)
+                await nursery.start(functools.partial(serve, cast(Any, app), config))  # hypercorn's ASGI types
+                instance.write(root, _content(runtime, token, urls))
+                runtime.mcp_urls = urls
+                task_status.started(urls)
+                await watch_resources(runtime, events, subscribers.changed)  # returns when the bus closes
+                nursery.cancel_scope.cancel(reason="brummer is shutting down")
+    finally:
+        sock.close()  # a no-op once hypercorn has it
+        runtime.mcp_urls = {}
+        instance.remove(root, token)
+
+
+def _content(runtime: Runtime, token: str, urls: dict[str, str]) -> dict[str, Any]:
+    return {
+        "pid": os.getpid(),
+        "version": runtime.version,
+        "project": str(runtime.project.root),
+        "started_at": runtime.started_at,
+        "token": token,
+        "mcp": urls,
+    }
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening-ready socket on ``host``: ``port`` or one of the next ``PORT_TRIES - 1`` (0: any free port)."""
+    candidates = [0] if port == 0 else range(port, min(port + PORT_TRIES, 65536))
+    problem: OSError | None = None
+    for candidate in candidates:
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, candidate))
+        except OSError as exc:
+            sock.close()
+            problem = exc
+            continue
+        return sock
+    last = candidates[-1]
+    why = problem.strerror if problem is not None else "no port"
+    raise MCPServerError(f"no free port for MCP on {host} in {port}-{last} ({why}); choose one with --mcp-port")
+
+
+def _config(fd: int) -> Config:
+    config = Config()
+    config.bind = [f"fd://{fd}"]
+    config.accesslog = None  # URLs may carry ?token=: never log them
+    config.errorlog = logging.getLogger("hypercorn.error")
+    config.websocket_max_message_size = TRANSPORT_LIMIT
+    config.graceful_timeout = 1.0
+    return config
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _http_security(host: str) -> TransportSecuritySettings | None:
+    """The SDK's DNS-rebinding guard (Host and Origin) for /mcp, on loopback; our guard already checked Origin."""
+    if not _loopback(host):
+        return None
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[f"{host}:*" for host in LOOPBACK_NAMES],
+        allowed_origins=[f"{scheme}://{host}:*" for scheme in ("http", "https") for host in LOOPBACK_NAMES],
+    )

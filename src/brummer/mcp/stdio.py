@@ -1,0 +1,144 @@
+"""``brummer mcp``: MCP on stdio, for agents that launch a command rather than connect to a URL.
+
+If a ``brummer up`` serves this project (a live ``.brummer/instance.json``), relay: each stdin line becomes one
+WebSocket text frame to its ``/ws`` with the token, each frame one stdout line. The relay speaks no MCP itself, so
+both eras pass through untouched, and it never imports the SDK (it starts in a fraction of a second).
+
+Otherwise run the project headless: the same bus, store, spawner, guardian, reaper and supervisor as ``brummer up``
+(with nothing started until the agent asks), and the SDK server on stdin/stdout. When stdin closes the agent is
+gone: stop every process it started, then exit.
+
+Nothing but protocol messages is written to stdout: diagnostics go to stderr, foreign log records become notes, and
+while the SDK serves it points fd 1 at stderr so a stray print cannot corrupt the stream.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import trio
+
+from brummer.config import ProjectSpec, discover_project
+from brummer.mcp import instance
+
+MAX_MESSAGE = 32 * 1024 * 1024  # a log dump of 16 MiB fits with room for its JSON escaping
+
+
+async def run_stdio(directory: Path) -> int:
+    """Relay to the project's running brummer, or serve it headless; returns the exit code."""
+    project = discover_project(directory)
+    found = await instance.find_live(project.root)
+    if found is not None:
+        code = await relay(found)
+        if code is not None:
+            return code
+    return await serve_headless(project)
+
+
+def _say(message: str) -> None:
+    print(f"brummer mcp: {message}", file=sys.stderr, flush=True)
+
+
+async def relay(found: instance.Instance) -> int | None:
+    """Pump stdin lines to the instance's /ws and frames back; None if it cannot be reached (serve headless)."""
+    from trio_websocket import ConnectionClosed, HandshakeError, open_websocket_url
+
+    headers = [(b"authorization", f"Bearer {found.token}".encode())]
+    connected = gone = False
+    try:
+        async with open_websocket_url(
+            found.ws, subprotocols=["mcp"], extra_headers=headers, max_message_size=MAX_MESSAGE
+        ) as ws:
+            connected = True
+            with claim_stdio() as (stdin, stdout):
+                async with trio.open_nursery() as nursery:
+
+                    async def frames_to_stdout() -> None:
+                        nonlocal gone
+                        try:
+                            while True:
+                                frame = await ws.get_message()
+                                await stdout.send_all((frame if isinstance(frame, bytes) else frame.encode()) + b"\n")
+                        except ConnectionClosed:
+                            _say("brummer up went away; exiting")
+                            gone = True
+                        except trio.BrokenResourceError:
+                            pass  # the agent closed our stdout
+                        nursery.cancel_scope.cancel()
+
+                    nursery.start_soon(frames_to_stdout)
+                    lines = Lines(stdin)
+                    while (line := await lines.next()) is not None:
+                        await ws.send_message(line)
+                    nursery.cancel_scope.cancel()
+    except (HandshakeError, OSError) as exc:
+        if connected:
+            raise
+        _say(f"cannot reach brummer up at {found.ws} ({exc}); running the project here instead")
+        return None
+    return 1 if gone else 0
+
+
+@contextlib.contextmanager
+def claim_stdio() -> Iterator[tuple[trio.lowlevel.FdStream, trio.lowlevel.FdStream]]:
+    """stdin and stdout for protocol messages only.
+
+    We get private copies of fd 0 and 1 (as non-blocking, cancellable streams); meanwhile fd 0 reads /dev/null and
+    fd 1 writes to stderr, so neither a child nor a stray print can touch the wire. Everything is restored on exit.
+    """
+    sys.stdout.flush()
+    saved = os.dup(0), os.dup(1)
+    stdin, stdout = trio.lowlevel.FdStream(os.dup(0)), trio.lowlevel.FdStream(os.dup(1))
+    null = os.open(os.devnull, os.O_RDONLY)
+    try:
+        os.dup2(null, 0)
+        os.dup2(2, 1)
+        yield stdin, stdout
+    finally:
+        os.close(null)
+        stdin.close()
+        stdout.close()
+        os.dup2(saved[0], 0)
+        os.dup2(saved[1], 1)
+        os.close(saved[0])
+        os.close(saved[1])
+
+
+class Lines:
+    """Newline-delimited messages from a byte stream (stdio framing); blank lines are skipped."""
+
+    def __init__(self, stream: trio.abc.ReceiveStream) -> None:
+        self._stream = stream
+        self._buffer = bytearray()
+        self._eof = False
+
+    async def next(self) -> str | None:
+        """The next line without its newline, or None at end of input."""
+        while True:
+            end = self._buffer.find(b"\n")
+            if end >= 0:
+                line = bytes(self._buffer[:end]).strip()
+                del self._buffer[: end + 1]
+                if line:
+                    return line.decode("utf-8", "replace")
+                continue
+            if self._eof:
+                rest = bytes(self._buffer).strip()
+                self._buffer.clear()
+                return rest.decode("utf-8", "replace") if rest else None
+            chunk = await self._stream.receive_some(65536)
+            if chunk:
+                self._buffer += chunk
+            else:
+                self._eof = True
+
+
+async def serve_headless(project: ProjectSpec) -> int:
+    """The project's supervisor with nothing started, served over stdio (imports the SDK)."""
+    from brummer.mcp.headless import serve_headless as serve
+
+    return await serve(project)

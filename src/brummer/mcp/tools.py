@@ -1,0 +1,210 @@
+"""brummer's MCP tools: plain async functions over the ``Runtime``, no SDK in sight.
+
+Each takes already-validated arguments (``validate.check_arguments`` against ``schemas.TOOLS``) and returns an
+``Answer``: short text for the agent to read and the structured data its output schema declares. What cannot be
+done raises ``ToolError`` with a message that says what to do instead; the adapter makes it an ``isError`` result.
+``wait_for`` lives in ``waiting.py``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from brummer.errors import ProcessControlError, ToolError
+from brummer.logs.query import TailResult
+from brummer.logs.store import BRUMMER
+from brummer.mcp import text
+from brummer.runtime import Runtime
+from brummer.supervise.state import ProcessInfo
+
+PROXY_NOTE = "brummer's recording proxy is not built yet: no requests are recorded and there are no proxy URLs."
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    text: str
+    data: dict[str, Any]
+
+
+Progress = Callable[[float, float | None, str], Awaitable[None]]
+Tool = Callable[..., Awaitable[Answer]]
+
+
+def process_dict(info: ProcessInfo, now: float) -> dict[str, Any]:
+    return {**info.to_dict(now), "proxy_urls": []}
+
+
+def known_process(runtime: Runtime, name: str, *, notes: bool = False) -> str:
+    """``name`` if the project has it (or it is brummer's own log, where allowed); else a ToolError naming them."""
+    if name in runtime.supervisor.controllers or (notes and name == BRUMMER):
+        return name
+    known = ", ".join(runtime.supervisor.controllers) or "none"
+    raise ToolError(f"unknown process {name!r} (known: {known}); scripts_list shows them")
+
+
+def compile_pattern(pattern: str, *, ignore_case: bool = False) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern, re.IGNORECASE if ignore_case else 0)
+    except re.error as exc:
+        raise ToolError(f"invalid regex {pattern!r}: {exc}; fix the pattern (Python `re` syntax)") from None
+
+
+# -- processes ---------------------------------------------------------------------------------------------------
+
+
+async def scripts_list(runtime: Runtime) -> Answer:
+    default = set(runtime.project.default)
+    rows = [
+        {
+            "name": info.name,
+            "command": info.command,
+            "source": info.source,
+            "state": str(info.state),
+            "default": info.name in default,
+        }
+        for info in runtime.supervisor.snapshot()
+    ]
+    lines = [f"{r['name']} [{r['state']}] {text.clip(str(r['command']), 120)} ({r['source']})" for r in rows]
+    header = f"{len(rows)} process{'es' if len(rows) != 1 else ''} in {runtime.project.root}:"
+    return Answer(text.join_cut(lines, header=header), {"processes": rows, "count": len(rows)})
+
+
+def _control(name: str, action: str, info: ProcessInfo, message: str) -> Answer:
+    now = time.time()
+    data = {"name": name, "action": action, "state": str(info.state), "process": process_dict(info, now)}
+    return Answer(f"{message}\n{text.process_line(info, now)}", data)
+
+
+async def scripts_run(runtime: Runtime, name: str) -> Answer:
+    try:
+        started, info = await runtime.supervisor.start(name)
+    except ProcessControlError as exc:
+        raise ToolError(f"{exc}; scripts_list shows the processes that can be run") from None
+    if started:
+        return _control(name, "started", info, f"started {name}; wait_for condition=ready to know when it serves")
+    return _control(name, "already-running", info, f"{name} is already running: nothing to do")
+
+
+async def scripts_stop(runtime: Runtime, name: str) -> Answer:
+    try:
+        was_active, info = await runtime.supervisor.stop(name)
+    except ProcessControlError as exc:
+        raise ToolError(f"{exc}; scripts_list shows the processes") from None
+    if was_active:
+        return _control(name, "stopped", info, f"stopped {name}")
+    return _control(name, "not-running", info, f"{name} was not running: nothing to do")
+
+
+async def scripts_restart(runtime: Runtime, name: str) -> Answer:
+    try:
+        was_alive = runtime.supervisor.info(name).state.alive
+        info = await runtime.supervisor.restart(name)
+    except ProcessControlError as exc:
+        raise ToolError(f"{exc}; scripts_list shows the processes") from None
+    how = f"restarted {name}" if was_alive else f"{name} was not running: started it"
+    return _control(name, "restarted", info, how)
+
+
+async def scripts_status(runtime: Runtime, name: str | None = None) -> Answer:
+    if name is not None:
+        infos = [runtime.supervisor.info(known_process(runtime, name))]
+    else:
+        infos = runtime.supervisor.snapshot()
+    now = time.time()
+    rows = [text.process_line(info, now) for info in infos]
+    data = {"processes": [process_dict(info, now) for info in infos]}
+    return Answer(text.join_cut(rows) if rows else "no processes in this project", data)
+
+
+# -- logs and errors -----------------------------------------------------------------------------------------------
+
+
+def _lines_answer(result: TailResult, *, forward: bool, what: str = "lines") -> Answer:
+    data = {
+        "lines": [line.to_dict() for line in result.lines],
+        "next": result.next,
+        "gap": result.gap,
+        "count": len(result.lines),
+    }
+    said = text.lines_text(result.lines, next_cursor=result.next, gap=result.gap, forward=forward, what=what)
+    return Answer(said, data)
+
+
+async def logs_tail(
+    runtime: Runtime,
+    name: str | None = None,
+    since: int | None = None,
+    limit: int = 100,
+    stream: str | None = None,
+    level: str | None = None,
+) -> Answer:
+    if name is not None:
+        known_process(runtime, name, notes=True)
+    result = runtime.store.tail(name, since=since, limit=limit, stream=stream, level=level)
+    return _lines_answer(result, forward=since is not None)
+
+
+async def logs_search(
+    runtime: Runtime,
+    pattern: str,
+    name: str | None = None,
+    since: int | None = None,
+    limit: int = 100,
+    ignore_case: bool = True,
+) -> Answer:
+    if name is not None:
+        known_process(runtime, name, notes=True)
+    regex = compile_pattern(pattern, ignore_case=ignore_case)
+    result = runtime.store.tail(name, since=since, limit=limit, pattern=regex)
+    return _lines_answer(result, forward=since is not None, what="matches")
+
+
+async def errors_list(runtime: Runtime, name: str | None = None, since: int | None = None, limit: int = 20) -> Answer:
+    if name is not None:
+        known_process(runtime, name)
+    groups = runtime.store.errors.groups(name, since)
+    newest = groups[::-1][:limit]
+    now = time.time()
+    rows = []
+    for group in newest:
+        where = f" at {group.location}" if group.location else ""
+        count = f" (x{group.count}, last {text.ago(group.last_seen, now)})"
+        rows.append(f"#{group.id} [{group.process}] {group.type}: {text.clip(group.message, 200)}{where}{count}")
+    cursor = runtime.store.last_seq
+    header = f"{len(groups)} error group{'s' if len(groups) != 1 else ''}" + (
+        f", the {len(newest)} most recent:" if len(newest) < len(groups) else ":"
+    )
+    body = text.join_cut(rows, header=header, more="narrow with name or since") if rows else "no errors"
+    data = {"errors": [group.to_dict() for group in newest], "total": len(groups), "next": cursor}
+    return Answer(f"{body}\nnext: since={cursor}", data)
+
+
+# -- URLs and the proxy ------------------------------------------------------------------------------------------
+
+
+async def urls_list(runtime: Runtime) -> Answer:
+    rows = [
+        {"process": process, "url": url, "proxy_url": None}
+        for process, urls in runtime.store.urls().items()
+        for url in urls
+    ]
+    lines = [f"{row['process']}: {row['url']}" for row in rows]
+    body = text.join_cut(lines) if lines else "no URLs announced yet"
+    return Answer(f"{body}\n(no proxy URLs: {PROXY_NOTE})", {"urls": rows, "note": PROXY_NOTE})
+
+
+async def proxy_requests(
+    runtime: Runtime,
+    name: str | None = None,
+    status: str | None = None,
+    path: str | None = None,
+    since: int | None = None,
+    limit: int = 50,
+) -> Answer:
+    if name is not None:
+        known_process(runtime, name)
+    return Answer(f"no requests: {PROXY_NOTE}", {"requests": [], "note": PROXY_NOTE})

@@ -1,0 +1,131 @@
+"""``wait_for``: block until a process is ready, has exited, announced a URL or printed a matching line.
+
+Every state change writes a note to the log store, and every URL and line arrives there too, so the store's change
+signal is the one wake-up needed; the check itself reads the supervisor and the store (by cursor, so a flood costs
+one batch-level regex scan per wake-up, not a rescan). Progress goes out about once a second.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import trio
+
+from brummer.errors import ToolError
+from brummer.mcp import text
+from brummer.mcp.tools import Answer, Progress, compile_pattern, known_process, process_dict
+from brummer.runtime import Runtime
+from brummer.supervise.state import ProcessInfo, ProcState
+
+PROGRESS_EVERY = 1.0
+SCAN_LIMIT = 5000  # matching lines fetched per check (only the first one matters)
+DONE = {"ready": "is ready", "exited": "has exited", "url": "announced a URL", "log": "printed a matching line"}
+NOT_YET = {"ready": "become ready", "exited": "exited", "url": "announced a URL", "log": "printed a matching line"}
+BEFORE = {"ready": "became ready", "exited": "exited", "url": "announced a URL", "log": "printed a matching line"}
+NEXT_RUN = (ProcState.PENDING, ProcState.STARTING, ProcState.BACKING_OFF)
+
+
+class _Check:
+    """One wait: knows the condition and remembers how far the log has been searched."""
+
+    def __init__(self, runtime: Runtime, name: str, condition: str, regex: re.Pattern[str] | None) -> None:
+        self.runtime = runtime
+        self.name = name
+        self.condition = condition
+        self.regex = regex
+        controller = runtime.supervisor.controllers[name]
+        # Lines of the current run; of the coming one while it is being (re)started (scripts_restart, then this).
+        pending = controller.active and controller.state in NEXT_RUN
+        self.run = controller.runs_started + 1 if pending else max(controller.runs_started, 1)
+        self.cursor = 0
+
+    def met(self, info: ProcessInfo) -> str | None:
+        """What satisfied the condition (a URL, a line, a state), or None."""
+        if self.condition == "ready":
+            return str(info.state) if info.ready else None
+        if self.condition == "exited":
+            return (info.describe_exit() or str(info.state)) if info.state.ended else None
+        if self.condition == "url":
+            urls = self.runtime.store.urls(self.name).get(self.name, [])
+            return next((url for url in urls if self.regex is None or self.regex.search(url)), None)
+        return self._line()
+
+    def _line(self) -> str | None:
+        store = self.runtime.store
+        while True:
+            result = store.tail(self.name, since=self.cursor, limit=SCAN_LIMIT, pattern=self.regex)
+            for line in result.lines:
+                if line.run >= self.run and line.stream != "brummer":
+                    return line.plain
+            if result.next <= self.cursor or len(result.lines) < SCAN_LIMIT:
+                self.cursor = max(self.cursor, result.next)
+                return None
+            self.cursor = result.next
+
+    def hopeless(self) -> str | None:
+        """Why the condition can no longer come true without someone starting the process, or None."""
+        controller = self.runtime.supervisor.controllers[self.name]
+        if controller.active:
+            return None
+        state = controller.state
+        return "ended" if state in (ProcState.EXITED, ProcState.FAILED) and controller.runs_started else "not-running"
+
+
+async def wait_for(
+    runtime: Runtime,
+    name: str,
+    condition: str,
+    pattern: str | None = None,
+    timeout_s: float = 30.0,
+    *,
+    progress: Progress | None = None,
+) -> Answer:
+    known_process(runtime, name)
+    if condition == "log" and pattern is None:
+        raise ToolError("condition=log needs a pattern (a regex the line must match)")
+    if pattern is not None and condition in ("ready", "exited"):
+        raise ToolError(f"pattern only applies to condition=log or url, not {condition}; leave it out")
+    check = _Check(runtime, name, condition, compile_pattern(pattern) if pattern is not None else None)
+    began = trio.current_time()
+    reason, match = "timeout", None
+    next_progress = began + PROGRESS_EVERY
+    with trio.move_on_after(timeout_s):
+        while True:
+            info = runtime.supervisor.info(name)
+            if (match := check.met(info)) is not None:
+                reason = "met"
+                break
+            if (why := check.hopeless()) is not None:
+                reason = why
+                break
+            now = trio.current_time()
+            if progress is not None and now >= next_progress:
+                next_progress = now + PROGRESS_EVERY
+                await progress(now - began, timeout_s, f"waiting for {name} ({condition}); state: {info.state}")
+            with trio.move_on_at(next_progress):
+                await runtime.store.wait_changed()
+    waited = round(trio.current_time() - began, 3)
+    info = runtime.supervisor.info(name)
+    data = {
+        "met": reason == "met",
+        "condition": condition,
+        "reason": reason,
+        "waited_s": waited,
+        "state": str(info.state),
+        "match": match,
+        "process": process_dict(info, time.time()),
+    }
+    return Answer(_say(name, condition, reason, waited, match, info), data)
+
+
+def _say(name: str, condition: str, reason: str, waited: float, match: str | None, info: ProcessInfo) -> str:
+    status = text.process_line(info, time.time())
+    if reason == "met":
+        detail = f": {text.clip(match or '', 500)}" if condition in ("url", "log") else ""
+        return f"{name} {DONE[condition]} (after {waited:g}s){detail}\n{status}"
+    if reason == "timeout":
+        return f"timed out after {waited:g}s: {name} has not {NOT_YET[condition]} yet\n{status}"
+    if reason == "ended":
+        return f"{name} ended before it {BEFORE[condition]}; logs_tail shows why\n{status}"
+    return f"{name} is not running, so it cannot get there; start it with scripts_run\n{status}"

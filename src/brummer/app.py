@@ -98,6 +98,7 @@ async def run_up(
                         serve_supervisor, project, names, store, bus, spawner, guardian
                     )
                     runtime = Runtime(project, supervisor, store, bus, request_shutdown=shutdown.request)
+                    store.note(f"brummer {runtime.version} in {project.root}: {', '.join(names)} (Ctrl-C stops all)")
                     root.start_soon(watch_signals, signals, shutdown, supervisor, store)
                     await services.start(
                         run_isolated, "panel" if panel else "plain", _ui(runtime, ui_sub, output, panel), store
@@ -131,9 +132,11 @@ async def _start_mcp(runtime: Runtime, services: trio.Nursery) -> None:
         await runtime.supervisor.first_spawn.wait()
     try:
         module = await trio.to_thread.run_sync(importlib.import_module, "brummer.mcp.server")
-        await services.start(run_isolated, "mcp", functools.partial(module.serve_mcp, runtime), runtime.store)
+        urls = await services.start(run_isolated, "mcp", functools.partial(module.serve_mcp, runtime), runtime.store)
     except Exception as exc:  # no port, say: the processes run on; agents just cannot connect
         runtime.store.note(f"MCP server not started: {exc}", level="warn")
+        return
+    runtime.store.note(f"MCP on {urls['ws']} and {urls['http']} (token in .brummer/instance.json)")
 
 
 async def _cancel_after(fn: Callable[[], Awaitable[object]], scope: trio.CancelScope) -> None:

@@ -70,6 +70,12 @@ async def up(
         "allow_remote": allow_remote or None,
     }
     project = discover_project(directory, flags=flags)
+    settings = project.settings
+    if settings.mcp and not settings.allow_remote and not _loopback(settings.mcp_host):
+        raise UsageError(
+            f"refusing to serve MCP on {settings.mcp_host}: anyone on that network could drive your processes; "
+            "add --allow-remote if that is what you want"
+        )
     selected = select_processes(project, names)
     if not selected:
         raise UsageError(
@@ -78,6 +84,17 @@ async def up(
         )
     output = Output()
     return await run_up(project, selected, output=output, panel=output.isatty and not plain and _panel_available())
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _panel_available() -> bool:

@@ -148,3 +148,11 @@ def test_colour_and_no_color(tmp_path: Path) -> None:
     assert "\x1b[" in coloured.stdout and "\x1b[31mred" in coloured.stdout
     plain = run_brummer(["up", "--dir", str(root)], tmp_path, env={"NO_COLOR": "1"})
     assert "\x1b" not in plain.stdout and "| red" in plain.stdout
+
+
+def test_non_loopback_mcp_host_needs_allow_remote(tmp_path: Path) -> None:
+    marker = tmp_path / "started"
+    root = write_project(tmp_path / "p", Procfile=f"web: touch {marker}\n")
+    result = run_brummer(["up", "--dir", str(root), "--mcp-host", "0.0.0.0"], tmp_path)
+    assert result.returncode == 2 and "--allow-remote" in result.stderr
+    assert not marker.exists()

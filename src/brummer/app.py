@@ -40,6 +40,7 @@ from brummer.ui.plain import serve_plain
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 SERVICE_DRAIN = 2.0  # after the processes are gone, how long subscribers may take to print the last events
 FIRST_SPAWN_WAIT = 5.0  # start the MCP server after the first child's spawn, or after this long anyway
+QUIET, QUIET_AT_MOST = 0.3, 3.0  # ... and once the logs paused for QUIET seconds (or QUIET_AT_MOST passed)
 
 
 class Shutdown:
@@ -103,11 +104,13 @@ async def run_up(
                     await services.start(
                         run_isolated, "panel" if panel else "plain", _ui(runtime, ui_sub, output, panel), store
                     )
-                    services.start_soon(_start_mcp, runtime, services)
+                    mcp_starter = trio.CancelScope()  # cancelled at shutdown: never wait for a late start
+                    services.start_soon(_start_mcp, runtime, services, mcp_starter)
                     async with trio.open_nursery() as waiting:
                         waiting.start_soon(_cancel_after, shutdown.requested.wait, waiting.cancel_scope)
                         waiting.start_soon(_cancel_after, supervisor.wait_idle, waiting.cancel_scope)
                     processes.cancel_scope.cancel(reason="shutdown")
+                mcp_starter.cancel()
                 _report_drops(bus, store)
                 bus.close()
                 services.cancel_scope.deadline = trio.current_time() + SERVICE_DRAIN
@@ -124,19 +127,32 @@ def _ui(runtime: Runtime, sub: Subscription, output: Output, panel: bool) -> Ser
     return functools.partial(serve_plain, sub, output, list(runtime.project.processes))
 
 
-async def _start_mcp(runtime: Runtime, services: trio.Nursery) -> None:
-    """The MCP server, once the first child runs (its imports take ~1 s and must not delay that)."""
+async def _start_mcp(runtime: Runtime, services: trio.Nursery, scope: trio.CancelScope) -> None:
+    """The MCP server, once the first child runs and its start-up output has calmed down.
+
+    The SDK's import costs ~0.7 s of CPU. It runs in a worker thread, but it still holds the GIL half the time, so
+    importing it in the middle of a dev server's start-up burst would slow brummer down exactly when the output
+    is heaviest. A few seconds' delay matters little to an agent, which finds the server through instance.json.
+    """
     if not runtime.project.settings.mcp:
         return
-    with trio.move_on_after(FIRST_SPAWN_WAIT):
-        await runtime.supervisor.first_spawn.wait()
-    try:
-        module = await trio.to_thread.run_sync(importlib.import_module, "brummer.mcp.server")
-        urls = await services.start(run_isolated, "mcp", functools.partial(module.serve_mcp, runtime), runtime.store)
-    except Exception as exc:  # no port, say: the processes run on; agents just cannot connect
-        runtime.store.note(f"MCP server not started: {exc}", level="warn")
-        return
-    runtime.store.note(f"MCP on {urls['ws']} and {urls['http']} (token in .brummer/instance.json)")
+    with scope:
+        with trio.move_on_after(FIRST_SPAWN_WAIT):
+            await runtime.supervisor.first_spawn.wait()
+        with trio.move_on_after(QUIET_AT_MOST):
+            await runtime.store.wait_beyond(runtime.store.last_seq)  # the first output...
+            await runtime.store.wait_quiet(QUIET, at_most=QUIET_AT_MOST)  # ...and then a pause in it
+        try:
+            # abandon_on_cancel: a shutdown must not wait for an import that is still going on
+            module = await trio.to_thread.run_sync(
+                importlib.import_module, "brummer.mcp.server", abandon_on_cancel=True
+            )
+            service = functools.partial(module.serve_mcp, runtime)
+            urls = await services.start(run_isolated, "mcp", service, runtime.store)
+        except Exception as exc:  # no port, say: the processes run on; agents just cannot connect
+            runtime.store.note(f"MCP server not started: {exc}", level="warn")
+            return
+        runtime.store.note(f"MCP on {urls['ws']} and {urls['http']} (token in .brummer/instance.json)")
 
 
 async def _cancel_after(fn: Callable[[], Awaitable[object]], scope: trio.CancelScope) -> None:

@@ -182,6 +182,15 @@ class LogStore:
         """Return after the next append, note, URL or error change."""
         await self._changed.park()
 
+    async def wait_quiet(self, quiet: float, at_most: float) -> None:
+        """Return once nothing was appended for ``quiet`` seconds, or after ``at_most`` seconds anyway."""
+        with trio.move_on_after(at_most):
+            while True:
+                with trio.move_on_after(quiet) as calm:
+                    await self._changed.park()
+                if calm.cancelled_caught:
+                    return
+
     async def wait_urls_changed(self) -> None:
         await self._urls_changed.park()
 

@@ -28,6 +28,7 @@ import trio
 from brummer.bus import Bus, Subscription
 from brummer.config.spec import ProjectSpec
 from brummer.logs.store import LogStore, serve_log_store
+from brummer.mcp import instance
 from brummer.runtime import Runtime
 from brummer.services import Service, run_isolated
 from brummer.supervise.reaper import serve_reaper
@@ -88,6 +89,7 @@ async def run_up(
     spawner = Spawner()
     make_subreaper()
     shutdown = Shutdown()
+    instance.mark_up(project.root, settings.mcp)
     with trio.open_signal_receiver(*SIGNALS) as signals:
         async with trio.open_nursery() as root:
             guardian = await Guardian.start(spawner)
@@ -116,6 +118,7 @@ async def run_up(
                 services.cancel_scope.deadline = trio.current_time() + SERVICE_DRAIN
             await guardian.close()
             root.cancel_scope.cancel(reason="done")
+    instance.unmark_up(project.root)
     return shutdown.exit_code(supervisor)
 
 

@@ -8,9 +8,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from helpers_cli import Brummer, pids_in, run_brummer, wait_all_gone
 
 from helpers import PY, pid_alive, write_project
+from helpers_cli import Brummer, pids_in, run_brummer, wait_all_gone
 
 TREE = """\
 sleep 300 & echo $! >> {pids}

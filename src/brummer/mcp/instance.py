@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import trio
 
 DIRNAME = ".brummer"
 FILENAME = "instance.json"
+UP_FILENAME = "up.json"  # {"pid", "mcp"}: a brummer up runs here (written at its start, before MCP listens)
 PROBE_TIMEOUT = 1.0
 
 
@@ -36,6 +36,8 @@ class Instance:
 
 
 def new_token() -> str:
+    import secrets  # not at import time: brummer up imports this module on the way to its first child
+
     return secrets.token_urlsafe(32)
 
 
@@ -90,11 +92,7 @@ async def find_live(root: Path) -> Instance | None:
 
 def write(root: Path, content: dict[str, Any]) -> Path:
     """Write the instance file (0600) and ``.brummer/.gitignore``; replaces a stale file."""
-    folder = root / DIRNAME
-    folder.mkdir(exist_ok=True)
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("*\n")
+    folder = _folder(root)
     target = folder / FILENAME
     temp = folder / f".{FILENAME}.{os.getpid()}.tmp"
     with contextlib.suppress(FileNotFoundError):
@@ -118,3 +116,36 @@ def remove(root: Path, token: str) -> None:
     if found is not None and found.token == token and found.pid == os.getpid():
         with contextlib.suppress(OSError):
             path_for(root).unlink()
+
+
+def _folder(root: Path) -> Path:
+    folder = root / DIRNAME
+    folder.mkdir(exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n")
+    return folder
+
+
+def mark_up(root: Path, mcp: bool) -> None:
+    """``brummer up`` has started here (so ``brummer mcp`` waits for its server instead of running the project
+    a second time). Best effort: a read-only project directory just loses this hint."""
+    with contextlib.suppress(OSError):
+        (_folder(root) / UP_FILENAME).write_text(json.dumps({"pid": os.getpid(), "mcp": mcp}) + "\n")
+
+
+def unmark_up(root: Path) -> None:
+    path = root / DIRNAME / UP_FILENAME
+    with contextlib.suppress(OSError, ValueError):
+        if json.loads(path.read_text()).get("pid") == os.getpid():
+            path.unlink()
+
+
+def running_up(root: Path) -> tuple[int, bool] | None:
+    """(pid, serves MCP) of a live ``brummer up`` in ``root``, or None."""
+    try:
+        raw = json.loads((root / DIRNAME / UP_FILENAME).read_text())
+        pid, mcp = int(raw["pid"]), bool(raw["mcp"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return (pid, mcp) if pid != os.getpid() and pid_alive(pid) else None

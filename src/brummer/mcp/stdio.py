@@ -26,17 +26,37 @@ from brummer.config import ProjectSpec, discover_project
 from brummer.mcp import instance
 
 MAX_MESSAGE = 32 * 1024 * 1024  # a log dump of 16 MiB fits with room for its JSON escaping
+UP_WAIT = 15.0  # how long to wait for a starting brummer up's MCP server
 
 
 async def run_stdio(directory: Path) -> int:
     """Relay to the project's running brummer, or serve it headless; returns the exit code."""
     project = discover_project(directory)
     found = await instance.find_live(project.root)
+    if found is None and (up := instance.running_up(project.root)) is not None:
+        pid, serves = up
+        if not serves:
+            _say(f"brummer up (pid {pid}) runs this project without MCP (--no-mcp); restart it with MCP")
+            return 1
+        found = await _wait_for_server(project.root, pid)
+        if found is None:
+            _say(f"brummer up (pid {pid}) runs this project but its MCP server did not come up; see its output")
+            return 1
     if found is not None:
         code = await relay(found)
         if code is not None:
             return code
     return await serve_headless(project)
+
+
+async def _wait_for_server(root: Path, pid: int) -> instance.Instance | None:
+    """A brummer up that is starting writes instance.json once its server listens (a few seconds at most)."""
+    with trio.move_on_after(UP_WAIT):
+        while instance.pid_alive(pid):
+            if (found := await instance.find_live(root)) is not None:
+                return found
+            await trio.sleep(0.1)
+    return None
 
 
 def _say(message: str) -> None:

@@ -2,13 +2,13 @@
 
 ::
 
-    root nursery                    infrastructure: lives until the very end
-    ├── signals                     SIGINT/SIGTERM/SIGHUP → shutdown (a second one: no more grace)
+    root nursery (core.open_core)   infrastructure: lives until the very end
     ├── reaper                      reaps orphaned descendants (brummer is their subreaper)
     ├── log store                   finishes quiet multi-line error groups
+    ├── signals                     SIGINT/SIGTERM/SIGHUP → shutdown (a second one: no more grace)
     └── services nursery            isolated: caught, reported, restarted
-        ├── printer / panel
-        ├── (MCP server, proxy)
+        ├── printer or panel
+        ├── MCP server              once the first child's start-up output pauses
         └── supervisor nursery      cancelled first on shutdown
             └── one task per process, started in dependency order
 
@@ -27,14 +27,12 @@ import trio
 
 from brummer.bus import Bus, Subscription
 from brummer.config.spec import ProjectSpec
-from brummer.logs.store import LogStore, serve_log_store
+from brummer.core import open_core
+from brummer.logs.store import LogStore
 from brummer.mcp import instance
 from brummer.runtime import Runtime
 from brummer.services import Service, run_isolated
-from brummer.supervise.reaper import serve_reaper
-from brummer.supervise.spawn import Spawner, make_subreaper
 from brummer.supervise.supervisor import Supervisor, serve_supervisor
-from brummer.supervise.watchdog import Guardian
 from brummer.ui.output import Output
 from brummer.ui.plain import serve_plain
 
@@ -82,30 +80,23 @@ async def run_up(
 ) -> int:
     """Run ``names`` (already resolved, dependencies included) in the foreground; return the exit code."""
     output = output or Output()
-    settings = project.settings
     bus = Bus()
-    store = LogStore(bus, max_lines=settings.log_max_lines, max_bytes=settings.log_max_bytes)
     ui_sub = bus.subscribe("panel" if panel else "plain")  # before anything happens, so nothing is missed
-    spawner = Spawner()
-    make_subreaper()
     shutdown = Shutdown()
-    instance.mark_up(project.root, settings.mcp)
-    with trio.open_signal_receiver(*SIGNALS) as signals:
-        async with trio.open_nursery() as root:
-            guardian = await Guardian.start(spawner)
-            await root.start(serve_reaper, spawner)
-            await root.start(serve_log_store, store)
-            async with trio.open_nursery() as services:
+    instance.mark_up(project.root, project.settings.mcp)
+    try:
+        with trio.open_signal_receiver(*SIGNALS) as signals:
+            async with open_core(project, bus) as core, trio.open_nursery() as services:
+                store = core.store
                 async with trio.open_nursery() as processes:
                     supervisor: Supervisor = await processes.start(
-                        serve_supervisor, project, names, store, bus, spawner, guardian
+                        serve_supervisor, project, names, store, bus, core.spawner, core.guardian
                     )
                     runtime = Runtime(project, supervisor, store, bus, request_shutdown=shutdown.request)
                     store.note(f"brummer {runtime.version} in {project.root}: {', '.join(names)} (Ctrl-C stops all)")
-                    root.start_soon(watch_signals, signals, shutdown, supervisor, store)
-                    await services.start(
-                        run_isolated, "panel" if panel else "plain", _ui(runtime, ui_sub, output, panel), store
-                    )
+                    core.root.start_soon(watch_signals, signals, shutdown, supervisor, store)
+                    ui = _ui(runtime, ui_sub, output, panel)
+                    await services.start(run_isolated, "panel" if panel else "plain", ui, store)
                     mcp_starter = trio.CancelScope()  # cancelled at shutdown: never wait for a late start
                     services.start_soon(_start_mcp, runtime, services, mcp_starter)
                     async with trio.open_nursery() as waiting:
@@ -116,9 +107,8 @@ async def run_up(
                 _report_drops(bus, store)
                 bus.close()
                 services.cancel_scope.deadline = trio.current_time() + SERVICE_DRAIN
-            await guardian.close()
-            root.cancel_scope.cancel(reason="done")
-    instance.unmark_up(project.root)
+    finally:
+        instance.unmark_up(project.root)
     return shutdown.exit_code(supervisor)
 
 

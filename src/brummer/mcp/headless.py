@@ -14,19 +14,15 @@ from collections.abc import AsyncIterator
 
 import trio
 
-from brummer.bus import Bus
 from brummer.config import ProjectSpec
-from brummer.logs.store import LogStore, serve_log_store
+from brummer.core import open_core
 from brummer.mcp.adapter import Subscribers, build_server
 from brummer.mcp.bridge import serve_messages
 from brummer.mcp.notes import foreign_logs_to_notes
 from brummer.mcp.resources import watch_resources
 from brummer.mcp.stdio import Lines, claim_stdio
 from brummer.runtime import Runtime
-from brummer.supervise.reaper import serve_reaper
-from brummer.supervise.spawn import Spawner, make_subreaper
 from brummer.supervise.supervisor import serve_supervisor
-from brummer.supervise.watchdog import Guardian
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -46,29 +42,23 @@ class _Stop:
 
 async def serve_headless(project: ProjectSpec) -> int:
     """Serve until stdin closes (exit 0) or a signal comes (128 + its number)."""
-    settings = project.settings
-    bus = Bus()
-    store = LogStore(bus, max_lines=settings.log_max_lines, max_bytes=settings.log_max_bytes)
-    spawner = Spawner()
-    make_subreaper()
     stop = _Stop()
-    with trio.open_signal_receiver(*SIGNALS) as signals, foreign_logs_to_notes(store):
-        async with trio.open_nursery() as root:
-            guardian = await Guardian.start(spawner)
-            await root.start(serve_reaper, spawner)
-            await root.start(serve_log_store, store)
-            async with trio.open_nursery() as processes:
-                supervisor = await processes.start(serve_supervisor, project, [], store, bus, spawner, guardian)
-                runtime = Runtime(project, supervisor, store, bus, request_shutdown=stop.request, headless=True)
-                async with trio.open_nursery() as serving:
-                    serving.start_soon(_serve_stdio, runtime)
-                    serving.start_soon(_until_signal, signals, stop)
-                    await stop.requested.wait()
-                    serving.cancel_scope.cancel()
-                processes.cancel_scope.cancel(reason="the agent is gone")
-            bus.close()
-            await guardian.close()
-            root.cancel_scope.cancel()
+    with trio.open_signal_receiver(*SIGNALS) as signals:
+        async with open_core(project) as core:
+            with foreign_logs_to_notes(core.store):
+                async with trio.open_nursery() as processes:
+                    supervisor = await processes.start(
+                        serve_supervisor, project, [], core.store, core.bus, core.spawner, core.guardian
+                    )
+                    runtime = Runtime(
+                        project, supervisor, core.store, core.bus, request_shutdown=stop.request, headless=True
+                    )
+                    async with trio.open_nursery() as serving:
+                        serving.start_soon(_serve_stdio, runtime)
+                        serving.start_soon(_until_signal, signals, stop)
+                        await stop.requested.wait()
+                        serving.cancel_scope.cancel()
+                    processes.cancel_scope.cancel(reason="the agent is gone")
     return 128 + stop.signum if stop.signum else 0
 
 

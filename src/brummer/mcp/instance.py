@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 import trio
 
+from brummer.supervise.tree import pid_alive
+
 DIRNAME = ".brummer"
 FILENAME = "instance.json"
 UP_FILENAME = "up.json"  # {"pid", "mcp"}: a brummer up runs here (written at its start, before MCP listens)
@@ -53,18 +55,6 @@ def read(root: Path) -> Instance | None:
         return Instance(int(raw["pid"]), str(raw["token"]), str(mcp["ws"]), str(mcp["http"]), raw)
     except (OSError, ValueError, KeyError, TypeError):
         return None
-
-
-def pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 async def answers(url: str) -> bool:

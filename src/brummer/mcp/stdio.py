@@ -24,6 +24,7 @@ import trio
 
 from brummer.config import ProjectSpec, discover_project
 from brummer.mcp import instance
+from brummer.supervise.tree import pid_alive
 
 MAX_MESSAGE = 32 * 1024 * 1024  # a log dump of 16 MiB fits with room for its JSON escaping
 UP_WAIT = 15.0  # how long to wait for a starting brummer up's MCP server
@@ -52,7 +53,7 @@ async def run_stdio(directory: Path) -> int:
 async def _wait_for_server(root: Path, pid: int) -> instance.Instance | None:
     """A brummer up that is starting writes instance.json once its server listens (a few seconds at most)."""
     with trio.move_on_after(UP_WAIT):
-        while instance.pid_alive(pid):
+        while pid_alive(pid):
             if (found := await instance.find_live(root)) is not None:
                 return found
             await trio.sleep(0.1)

@@ -9,6 +9,7 @@ import socket
 from pathlib import Path
 
 import pytest
+
 from helpers_cli import Brummer
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "webapp"

@@ -270,3 +270,17 @@ async def test_unknown_tool_is_a_protocol_error(tmp_path: Path) -> None:
             with pytest.raises(MCPError) as caught:
                 await client.call_tool("rm_rf", {})
             assert caught.value.error.code == -32602 and "unknown tool 'rm_rf'" in caught.value.error.message
+
+
+async def test_scripts_status_reports_what_subscribers_missed(tmp_path: Path) -> None:
+    project = demo_project(tmp_path)
+    with trio.fail_after(60):
+        async with serving(project) as served, served.ws() as client:
+            slow = served.runtime.bus.subscribe("slow-display", low=1)  # never reads: everything past 1 batch drops
+            for i in range(5):
+                served.runtime.store.append_lines("web", "stdout", [f"line {i}", "more"])
+            answer = await client.call_tool("scripts_status", {})
+            dropped = structured(answer)["dropped"]
+            assert dropped["slow-display"] == {"events": {"LogLines": 4}, "lines": 8}
+            assert "subscriber slow-display missed 8 log lines" in text_of(answer)
+            slow.close()

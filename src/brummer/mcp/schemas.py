@@ -179,9 +179,28 @@ TOOLS: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         "scripts_status",
-        "State, pid, uptime, restarts, exit code, readiness and URLs of one process, or of all.",
+        "State, pid, uptime, restarts, exit code, readiness and URLs of one process, or of all; also the events "
+        "that brummer's subscribers (its display, this server) missed because they could not keep up.",
         _input({"name": OPTIONAL_NAME}),
-        _output({"processes": {"type": "array", "items": PROCESS}}, ("processes",)),
+        _output(
+            {
+                "processes": {"type": "array", "items": PROCESS},
+                "dropped": {
+                    "type": "object",
+                    "description": "Per subscriber: dropped events by type, and the log lines inside them. The log "
+                    "store itself never drops (within retention).",
+                    "additionalProperties": {
+                        "type": "object",
+                        "properties": {
+                            "events": {"type": "object", "additionalProperties": {"type": "integer"}},
+                            "lines": {"type": "integer"},
+                        },
+                        "required": ["events", "lines"],
+                    },
+                },
+            },
+            ("processes", "dropped"),
+        ),
     ),
     ToolSpec(
         "logs_tail",

@@ -116,7 +116,16 @@ async def scripts_status(runtime: Runtime, name: str | None = None) -> Answer:
         infos = runtime.supervisor.snapshot()
     now = time.time()
     rows = [text.process_line(info, now) for info in infos]
-    data = {"processes": [process_dict(info, now) for info in infos]}
+    dropped = {
+        name: {"events": dict(counts.events), "lines": counts.lines}
+        for name, counts in runtime.bus.drop_counts().items()
+    }
+    rows += [
+        f"(subscriber {name} missed {counts['lines']:,} log lines)"
+        for name, counts in dropped.items()
+        if counts["lines"]
+    ]
+    data = {"processes": [process_dict(info, now) for info in infos], "dropped": dropped}
     return Answer(text.join_cut(rows) if rows else "no processes in this project", data)
 
 

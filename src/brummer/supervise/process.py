@@ -21,20 +21,14 @@ import trio
 from brummer.bus import ProcessChanged
 from brummer.config.spec import Condition, ProcessSpec, RestartPolicy
 from brummer.errors import SpawnError
-from brummer.logs.lines import LineSplitter
 from brummer.supervise import readiness
+from brummer.supervise.pipes import read_pipes
 from brummer.supervise.state import ProcessInfo, ProcState
 from brummer.supervise.tree import RunTree
 
 if TYPE_CHECKING:
     from brummer.supervise.supervisor import Supervisor
 
-READ_SIZE = 256 * 1024  # per read: ~4000 lines of a flood; bounds a batch, and so what a bus event can hold
-# Under a flood, reading each 4-8 KiB write as it lands costs a loop iteration per write. After a big read that
-# emptied the pipe, pausing a moment lets the (1 MiB) pipe collect ~100 KiB first: a tenth of the iterations, and
-# even at 100 MB/s the pipe stays far from full. A full read means more is waiting: no pause then.
-FLOOD_CHUNK = 16 * 1024
-FLOOD_PAUSE = 0.001
 KILL_WAIT = 2.0  # after SIGKILL, how long to wait for the group to disappear
 DRAIN_WAIT = 1.0  # after the tree is gone, how long a pipe may stay open (held by an unknown escapee)
 STABLE_RUN = 30.0  # a run this long resets the restart backoff
@@ -214,7 +208,7 @@ class ProcessController:
         readers_done = trio.Event()
         async with trio.open_nursery() as run:
             reader_scope = trio.CancelScope(shield=True)  # readers outlive a cancellation until drained
-            run.start_soon(self._read_both, proc, reader_scope, readers_done)
+            run.start_soon(read_pipes, proc, self.sup.store, self.name, self.runs_started, reader_scope, readers_done)
             run.start_soon(self._watch_ready, start_seq, env)
             try:
                 with trio.CancelScope() as self._wait_scope:
@@ -239,31 +233,6 @@ class ProcessController:
     @property
     def grace(self) -> float:
         return self.spec.grace
-
-    async def _read_both(self, proc: trio.Process, scope: trio.CancelScope, done: trio.Event) -> None:
-        with scope:
-            async with trio.open_nursery() as readers:
-                readers.start_soon(self._read, proc.stdout, "stdout")
-                readers.start_soon(self._read, proc.stderr, "stderr")
-        done.set()
-
-    async def _read(self, stream: trio.abc.ReceiveStream | None, name: str) -> None:
-        if stream is None:
-            return
-        splitter = LineSplitter()
-        store, process, run = self.sup.store, self.name, self.runs_started
-        try:
-            while chunk := await stream.receive_some(READ_SIZE):
-                block = splitter.feed(chunk)
-                if block is not None:
-                    store.append(process, name, block[0], block[1], run)
-                if FLOOD_CHUNK <= len(chunk) < READ_SIZE:
-                    await trio.sleep(FLOOD_PAUSE)  # a flood that we caught up with: let the pipe fill a little
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            pass
-        finally:
-            if (block := splitter.finish()) is not None:
-                store.append(process, name, block[0], block[1], run)
 
     async def _watch_ready(self, since: int, env: dict[str, str]) -> None:
         try:

@@ -156,3 +156,26 @@ def test_non_loopback_mcp_host_needs_allow_remote(tmp_path: Path) -> None:
     result = run_brummer(["up", "--dir", str(root), "--mcp-host", "0.0.0.0"], tmp_path)
     assert result.returncode == 2 and "--allow-remote" in result.stderr
     assert not marker.exists()
+
+
+async def test_grace_flag_overrides_every_process(tmp_path: Path) -> None:
+    ignorer = (
+        f"{PY} -c 'import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN);"
+        ' print("up", flush=True); time.sleep(60)\''
+    )
+    root = write_project(
+        tmp_path / "p",
+        brummer_toml=f"""
+        [processes.stubborn]
+        cmd = '''{ignorer}'''
+        grace = 30
+        """,
+    )
+    brummer = Brummer(["up", "--dir", str(root), "--grace", "0.2"], tmp_path)
+    try:
+        await brummer.wait_output("stubborn | up")
+        brummer.signal(signal.SIGTERM)
+        assert await brummer.wait(timeout=20) == 143
+        assert "exited: stopped (SIGKILL after 0.2s)" in brummer.output
+    finally:
+        brummer.kill()

@@ -91,3 +91,10 @@ async def test_finished_only_when_everything_ended_on_its_own(tmp_path: Path) ->
         assert r.sup.idle and not r.sup.finished()  # stopped on request: stay up for the next one
         await r.sup.start("long")
         await r.wait_state("long", ProcState.RUNNING)
+
+
+async def test_children_get_force_color_and_the_run_marks(tmp_path: Path) -> None:
+    root = write_project(tmp_path, Procfile='env: echo "$FORCE_COLOR $BRUMMER_PROCESS ${BRUMMER_RUN#*/}"\n')
+    async with running(load(root)) as r:
+        await r.wait_for(lambda: r.sup.idle)
+        assert r.text("env") == [f"1 env {r.sup.info('env').run_id}"]

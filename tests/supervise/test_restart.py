@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+import trio
+import trio.testing
+
 from brummer.bus import ProcessChanged
 from brummer.supervise.state import ProcState
 from helpers import load, running, write_project
@@ -39,10 +43,18 @@ async def test_on_failure_leaves_a_clean_exit_alone(tmp_path: Path) -> None:
         assert r.sup.info("flaky").restarts == 0
 
 
-async def test_always_restarts_clean_exits_with_backoff(tmp_path: Path, autojump_clock: object) -> None:
+@pytest.fixture
+def patient_clock() -> trio.testing.MockClock:
+    """Virtual time that jumps only after 50 ms of real idleness: the backoff sleeps are skipped, but the clock
+    does not race ahead while a real child process is starting or exiting (a threshold of 0 would)."""
+    return trio.testing.MockClock(autojump_threshold=0.05)
+
+
+async def test_always_restarts_clean_exits_with_backoff(tmp_path: Path, patient_clock: trio.testing.MockClock) -> None:
     project = load(flaky(tmp_path, "always", "exit 0", 3))
     async with running(project, ["flaky"]) as r:
-        await r.wait_for(lambda: r.sup.idle, timeout=600)
+        with trio.fail_after(600):  # virtual seconds
+            await r.sup.wait_idle()
         events = await r.events.receive_batch()
         delays = [
             e.info.message for e in events if isinstance(e, ProcessChanged) and e.info.state is ProcState.BACKING_OFF

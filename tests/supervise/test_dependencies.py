@@ -78,3 +78,15 @@ async def test_stopping_a_dependency_does_not_wait_for_its_dependents(tmp_path: 
         assert r.state("app") is ProcState.PENDING
         await r.sup.stop("dep")  # must not wait for app, which is waiting for dep
         assert r.state("dep") is ProcState.EXITED
+
+
+async def test_a_dependency_started_again_must_start_again(tmp_path: Path) -> None:
+    """Its earlier run does not count: the dependent waits for the new one (stopped while it was starting)."""
+    root = project(tmp_path, "sleep 30", "started")
+    async with running(load(root), ["dep"]) as r:
+        await r.wait_state("dep", ProcState.RUNNING)
+        await r.sup.stop("dep")
+        await r.sup.start("app")
+        await r.wait_state("app", ProcState.EXITED)
+        assert r.sup.controllers["dep"].runs_started == 2
+        assert r.state("dep") is ProcState.RUNNING

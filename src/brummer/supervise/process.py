@@ -49,8 +49,11 @@ class ProcessController:
         self.restarts = 0
         self.ready = False
         self.message = ""
-        self.runs_started = 0
+        self.runs_started = 0  # ever, in the life of this brummer
         self.runs_ended = 0
+        # runs started and ended since the last activate(): what dependents' conditions look at
+        self.started_now = 0
+        self.ended_now = 0
         self.active = False
         self.ended_on_own = False  # the last activation ended without a stop request
         self.loop_done = trio.Event()
@@ -96,13 +99,16 @@ class ProcessController:
         self.sup.changed()
 
     def satisfies(self, condition: Condition) -> bool:
+        """Whether this process meets ``condition`` for a dependent. Runs count from its latest activation: when
+        a dependency is started again with its dependent, its earlier runs do not let the dependent through."""
+        started, ended = self.started_now, self.ended_now
         if condition is Condition.STARTED:
-            return self.runs_started > 0
+            return started > 0
         if condition is Condition.READY:
             return self.state is ProcState.READY
         if condition is Condition.COMPLETED:
-            return self.runs_ended > 0 and not self.state.alive
-        return self.runs_ended > 0 and not self.state.alive and self.exit_code == 0 and not self.exit_signal
+            return ended > 0 and not self.state.alive
+        return ended > 0 and not self.state.alive and self.exit_code == 0 and not self.exit_signal
 
     def hopeless(self, condition: Condition) -> bool:
         """The condition can no longer come true: this process ended on its own without meeting it."""
@@ -116,6 +122,7 @@ class ProcessController:
             return False
         self.active = True
         self._stop_requested = False
+        self.started_now = self.ended_now = 0
         self.loop_done = trio.Event()
         nursery.start_soon(self.run_loop, name=f"process:{self.name}")
         return True
@@ -195,12 +202,14 @@ class ProcessController:
             proc = await self.sup.spawner.spawn(spec.command, spec.cwd, env)
         except SpawnError as exc:
             self.runs_ended += 1
+            self.ended_now += 1
             self.ended_at = time.time()
             self._set(ProcState.FAILED, str(exc))
             return True
         tree = RunTree(proc.pid, self.sup.spawner.mark(self.run_id))
         self.pid, self.started_at, self.ended_at = proc.pid, time.time(), None
         self.runs_started += 1
+        self.started_now += 1
         self.sup.guardian_track(proc.pid, spec.stop_signal, self.grace)
         self._set(ProcState.RUNNING, f"pid {proc.pid}")
         self.sup.first_spawn.set()
@@ -291,6 +300,7 @@ class ProcessController:
     def _record_exit(self, proc: trio.Process) -> bool:
         code = proc.returncode
         self.runs_ended += 1
+        self.ended_now += 1
         self.ended_at = time.time()
         self.exit_code, self.exit_signal = (None, -code) if code is not None and code < 0 else (code, None)
         self.sup.store.flush_errors(self.name)

@@ -13,6 +13,7 @@ import trio
 from helpers import pid_alive
 
 BRUMMER = [sys.executable, "-m", "brummer"]
+INTERRUPT = signal.SIGINT  # (the class below has a method named `signal`)
 
 
 class Brummer:
@@ -50,6 +51,18 @@ class Brummer:
             while self.proc.poll() is None:
                 await trio.sleep(0.05)
         return self.proc.returncode
+
+    async def stop(self, sig: int = INTERRUPT, timeout: float = 30) -> int | None:
+        """Ask brummer to stop (if it still runs) and wait; SIGKILL it if that takes too long. For ``finally``:
+        never raises, never leaves brummer running."""
+        try:
+            if self.proc.poll() is None:
+                self.signal(sig)
+            return await self.wait(timeout)
+        except (ProcessLookupError, trio.TooSlowError):
+            return None
+        finally:
+            self.kill()
 
     def kill(self) -> None:
         if self.proc.poll() is None:

@@ -24,14 +24,14 @@ async def test_failing_subscriber_is_isolated_and_restarted(tmp_path: Path) -> N
         async def buggy_subscriber(*, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
             nonlocal starts
             starts += 1
-            with r.bus.subscription("buggy") as sub:
+            with r.bus.subscribe("buggy") as sub:
                 task_status.started()
                 async for event in sub:
                     if isinstance(event, LogLines):
                         raise RuntimeError("subscriber bug")
 
         failures: list[ServiceFailed] = []
-        with r.bus.subscription("watcher") as watcher:
+        with r.bus.subscribe("watcher") as watcher:
             async with trio.open_nursery() as nursery:
                 service = functools.partial(run_isolated, "buggy", buggy_subscriber, r.store, first_retry=0.01)
                 await nursery.start(service)

@@ -19,6 +19,7 @@ import trio
 from brummer import __version__
 from brummer.config import discover_project, select_processes
 from brummer.errors import BrummerError, UsageError
+from brummer.logs.urls import is_loopback
 
 DIR_OPTION = click.option(
     "--dir",
@@ -71,7 +72,7 @@ async def up(
     }
     project = discover_project(directory, flags=flags)
     settings = project.settings
-    if settings.mcp and not settings.allow_remote and not _loopback(settings.mcp_host):
+    if settings.mcp and not settings.allow_remote and not is_loopback(settings.mcp_host):
         raise UsageError(
             f"refusing to serve MCP on {settings.mcp_host}: anyone on that network could drive your processes; "
             "add --allow-remote if that is what you want"
@@ -84,17 +85,6 @@ async def up(
         )
     output = Output()
     return await run_up(project, selected, output=output, panel=output.isatty and not plain and _panel_available())
-
-
-def _loopback(host: str) -> bool:
-    import ipaddress
-
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _panel_available() -> bool:

@@ -36,9 +36,8 @@ async def test_mcp_refuses_when_brummer_up_runs_without_mcp(tmp_path: Path) -> N
         assert result.returncode == 1 and "without MCP" in result.stderr and result.stdout == ""
         assert marker.read_text() == "x\n"  # started once, by brummer up only
     finally:
-        up.signal(2)
-        await up.wait()
-        up.kill()
+        code = await up.stop()
+    assert code == 130
     assert not (root / ".brummer" / "up.json").exists()
 
 
@@ -56,6 +55,4 @@ async def test_mcp_waits_for_a_starting_brummer_up_and_relays(tmp_path: Path) ->
         # relayed to brummer up, where chatty runs (a headless brummer would show it pending)
         assert [p["state"] for p in listed["processes"]] == ["running"]
     finally:
-        up.signal(2)
-        await up.wait()
-        up.kill()
+        await up.stop()

@@ -160,7 +160,7 @@ async def test_a_crashing_panel_restores_the_terminal_and_comes_back(
 
     monkeypatch.setattr(panel_module, "render", flaky_render)
     async with panel_on_pty(tmp_path) as (r, screen, nursery):
-        with r.bus.subscription("watch", low=0) as watcher:
+        with r.bus.subscribe("watch", low=0) as watcher:
             service = functools.partial(run_isolated, "panel", start_panel(r, screen), r.store, first_retry=1.0)
             await nursery.start(service)
             with trio.fail_after(20):

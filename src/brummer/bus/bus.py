@@ -20,8 +20,6 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter, deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import trio
@@ -170,14 +168,6 @@ class Bus:
         else:
             self._subscribers.append(sub)
         return sub
-
-    @contextmanager
-    def subscription(self, name: str, **buffers: float) -> Iterator[Subscription]:
-        sub = self.subscribe(name, **buffers)
-        try:
-            yield sub
-        finally:
-            sub.close()
 
     def publish(self, event: Event) -> None:
         """Deliver ``event`` to every subscriber without blocking; never raises for a slow subscriber."""

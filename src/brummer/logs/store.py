@@ -79,10 +79,8 @@ class LogStore:
     def append(self, process: str, stream: str, text: str, count: int, run: int = 0) -> Batch:
         """Store ``count`` lines (``text``: joined by newlines) that ``process`` wrote to ``stream``; detect URLs
         and errors; publish. This is the hot path of a log flood: everything here is per batch."""
-        batch = Batch(self._seq + 1, time.time(), process, stream, run, text, count, len(text) + 1)
-        self._seq += count
         log = self._log(process)
-        self._keep(log, batch)
+        batch = self._add(log, stream, text, count, run)
         self.bus.publish(LogLines(batch))
         plain = strip(text)
         if _URL_HINT(plain):
@@ -98,15 +96,15 @@ class LogStore:
     def note(self, text: str, process: str | None = None, level: str = "info", *, publish: bool = True) -> None:
         """brummer's own message, kept in the process's log (stream "brummer") and announced as a ``Notice``
         (unless ``publish`` is false: state changes travel as ``ProcessChanged`` instead)."""
-        log = self._log(process or BRUMMER)
-        count = text.count("\n") + 1
-        self._keep(log, Batch(self._seq + 1, time.time(), log.name, BRUMMER, 0, text, count, len(text) + 1))
-        self._seq += count
+        self._add(self._log(process or BRUMMER), BRUMMER, text, text.count("\n") + 1, 0)
         if publish:
             self.bus.publish(Notice(text, process, level))
         self._wake()
 
-    def _keep(self, log: ProcessLog, batch: Batch) -> None:
+    def _add(self, log: ProcessLog, stream: str, text: str, count: int, run: int) -> Batch:
+        """Number the lines, keep the batch, apply retention."""
+        batch = Batch(self._seq + 1, time.time(), log.name, stream, run, text, count, len(text) + 1)
+        self._seq += count
         log.batches.append(batch)
         log.lines += batch.count
         log.total_lines += batch.count
@@ -124,6 +122,7 @@ class LogStore:
         if log.head > 64 and log.head * 2 > len(log.batches):
             del log.batches[: log.head]
             log.head = 0
+        return batch
 
     def _detect_urls(self, log: ProcessLog, plain: str) -> None:
         for url in find_urls(plain):
@@ -163,6 +162,7 @@ class LogStore:
                 if scanner.pending and now - log.last_feed.get(stream, now) >= idle_for:
                     for error in scanner.flush():
                         self._record_error(log.name, stream, error, self._seq)
+                    self._wake()
 
     def clear_urls(self, process: str) -> None:
         """The process exited: its URLs are gone."""

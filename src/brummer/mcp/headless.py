@@ -65,7 +65,7 @@ async def serve_headless(project: ProjectSpec) -> int:
 async def _serve_stdio(runtime: Runtime) -> None:
     subscribers = Subscribers()
     server = build_server(runtime, subscribers)
-    with runtime.bus.subscription("mcp") as events, claim_stdio() as (stdin, stdout):
+    with runtime.bus.subscribe("mcp") as events, claim_stdio() as (stdin, stdout):
         lines = Lines(stdin)
 
         async def send(text: str) -> None:

@@ -12,7 +12,6 @@ shutting down) or when cancelled, and removes the instance file either way, cras
 from __future__ import annotations
 
 import functools
-import ipaddress
 import logging
 import os
 import socket
@@ -25,6 +24,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 
 from brummer.errors import MCPServerError
+from brummer.logs.urls import is_loopback
 from brummer.mcp import instance
 from brummer.mcp.adapter import Subscribers, build_server
 from brummer.mcp.asgi import McpApp
@@ -51,7 +51,7 @@ async def serve_mcp(
     settings = runtime.project.settings
     host = settings.mcp_host
     root = runtime.project.root
-    if not _loopback(host) and not settings.allow_remote:
+    if not is_loopback(host) and not settings.allow_remote:
         raise MCPServerError(f"refusing to serve MCP on {host}: only loopback unless allow_remote is set")
     other = await instance.find_live(root)
     if other is not None:
@@ -71,7 +71,7 @@ async def serve_mcp(
             app=server, security_settings=_http_security(host), max_request_body_size=MAX_MESSAGE
         )
         app = McpApp(token, server, manager.handle_request, echo=echo)
-        with runtime.bus.subscription("mcp") as events, foreign_logs_to_notes(runtime.store, token):
+        with runtime.bus.subscribe("mcp") as events, foreign_logs_to_notes(runtime.store, token):
             async with manager.run(), trio.open_nursery() as nursery:
                 config = _config(sock.detach())  # hypercorn adopts the bound socket (and closes it)
                 await nursery.start(functools.partial(serve, cast(Any, app), config))  # hypercorn's ASGI types
@@ -126,18 +126,9 @@ def _config(fd: int) -> Config:
     return config
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _http_security(host: str) -> TransportSecuritySettings | None:
     """The SDK's DNS-rebinding guard (Host and Origin) for /mcp, on loopback; our guard already checked Origin."""
-    if not _loopback(host):
+    if not is_loopback(host):
         return None
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True,

@@ -10,11 +10,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import trio
 
 from brummer.bus import Bus, Subscription
 from brummer.config import ProjectSpec, discover_project, select_processes
+from brummer.config.settings import Overrides
 from brummer.logs.store import LogStore, serve_log_store
 from brummer.supervise.spawn import Spawner
 from brummer.supervise.state import ProcState
@@ -32,8 +34,8 @@ def write_project(root: Path, **files: str) -> Path:
     return root
 
 
-def load(root: Path, **flags: object) -> ProjectSpec:
-    return discover_project(root, flags=flags, environ={}, user_config=root / "no-user-config.toml")
+def load(root: Path, **flags: Any) -> ProjectSpec:
+    return discover_project(root, overrides=Overrides(**flags), environ={}, user_config=root / "no-user-config.toml")
 
 
 @dataclass

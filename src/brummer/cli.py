@@ -15,9 +15,11 @@ from pathlib import Path
 
 import asyncclick as click
 import trio
+from asyncclick.shell_completion import CompletionItem
 
 from brummer import __version__
 from brummer.config import discover_project, select_processes
+from brummer.config.settings import Overrides
 from brummer.errors import BrummerError, UsageError
 from brummer.logs.urls import is_loopback
 
@@ -37,8 +39,18 @@ def cli() -> None:
     """Run a project's dev processes; watch their logs for URLs and errors; serve it all to AI agents."""
 
 
+def complete_process_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Shell completion for process names: the project's (``--dir`` if already typed), nothing on any error."""
+    directory = ctx.params.get("directory") or Path(".")
+    try:
+        project = discover_project(directory)
+    except (BrummerError, OSError):
+        return []
+    return [CompletionItem(name) for name in project.processes if name.startswith(incomplete)]
+
+
 @cli.command()
-@click.argument("names", nargs=-1)
+@click.argument("names", nargs=-1, shell_complete=complete_process_names)
 @DIR_OPTION
 @click.option("--plain", is_flag=True, help="Prefixed lines instead of the live panel.")
 @click.option("--grace", type=float, default=None, help="Seconds between the stop signal and SIGKILL.")
@@ -63,14 +75,14 @@ async def up(
     from brummer.app import run_up
     from brummer.ui.output import Output
 
-    flags = {
-        "grace": grace,
-        "mcp_port": mcp_port,
-        "mcp": False if no_mcp else None,
-        "mcp_host": mcp_host,
-        "allow_remote": allow_remote or None,
-    }
-    project = discover_project(directory, flags=flags)
+    overrides = Overrides(
+        grace=grace,
+        mcp_port=mcp_port,
+        mcp=False if no_mcp else None,
+        mcp_host=mcp_host,
+        allow_remote=allow_remote or None,
+    )
+    project = discover_project(directory, overrides=overrides)
     settings = project.settings
     if settings.mcp and not settings.allow_remote and not is_loopback(settings.mcp_host):
         raise UsageError(
@@ -118,6 +130,7 @@ async def ls(directory: Path, as_json: bool) -> int:
             {
                 "name": name,
                 "source": spec.source,
+                "source_file": _relative(spec.source_file, project.root),
                 "command": spec.display_command,
                 "cwd": str(spec.cwd),
                 "depends_on": {dep: str(cond) for dep, cond in spec.depends_on.items()},
@@ -139,12 +152,38 @@ async def ls(directory: Path, as_json: bool) -> int:
         click.echo(f"no processes found in {project.root}")
         return 0
     width = max(map(len, project.processes))
+    sources = {name: _relative(spec.source_file, project.root) for name, spec in project.processes.items()}
+    source_width = max(map(len, sources.values()))
     for name, spec in project.processes.items():
         mark = "*" if name in project.default else " "
         deps = ", ".join(f"{dep} ({cond})" for dep, cond in spec.depends_on.items())
         extra = f"  [after {deps}]" if deps else ""
-        click.echo(f"{mark} {name:<{width}}  {spec.source:<12}  {spec.display_command}{extra}")
+        click.echo(f"{mark} {name:<{width}}  {sources[name]:<{source_width}}  {spec.display_command}{extra}")
     click.echo("* = started by `brummer up` with no names")
+    return 0
+
+
+def _relative(path: Path, root: Path) -> str:
+    """A project file as the user knows it (``packages/web/package.json``), absolute if outside the root."""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+@cli.command("completion")
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+async def completion(shell: str) -> int:
+    """Print the shell completion script (commands, flags, process names).
+
+    bash: `eval "$(brummer completion bash)"` in ~/.bashrc; zsh: `eval "$(brummer completion zsh)"` in ~/.zshrc;
+    fish: `brummer completion fish > ~/.config/fish/completions/brummer.fish`.
+    """
+    from asyncclick.shell_completion import get_completion_class
+
+    complete = get_completion_class(shell)
+    assert complete is not None  # the Choice above only offers shells click knows
+    click.echo(complete(cli, {}, "brummer", "_BRUMMER_COMPLETE").source())
     return 0
 
 

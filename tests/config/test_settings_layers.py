@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from brummer.config import ProjectSpec, Settings, discover_project
-from brummer.config.settings import default_user_config
+from brummer.config.settings import SETTING_KEYS, Overrides, default_user_config
 from brummer.errors import ConfigError
 
 Discover = Callable[..., ProjectSpec]
@@ -16,14 +17,7 @@ Discover = Callable[..., ProjectSpec]
 USER = "grace = 1\nlog_max_lines = 11\nlog_max_bytes = 111\nmcp_port = 1111\nmcp = false\nproxy = false\n"
 PROJECT = "grace = 2\nlog_max_lines = 22\nlog_max_bytes = 222\nmcp_port = 2222\n"
 ENVIRON = {"BRUMMER_GRACE": "3", "BRUMMER_LOG_MAX_LINES": "33", "BRUMMER_MCP": "yes"}
-FLAGS = {
-    "grace": 4.5,
-    "mcp_port": None,
-    "mcp": None,
-    "log_max_lines": None,
-    "proxy": True,
-    "allow_remote": None,
-}
+FLAGS = Overrides(grace=4.5, proxy=True)
 
 
 def _user(tmp_path: Path, text: str) -> Path:
@@ -59,7 +53,7 @@ def test_user_layer_alone(discover: Discover, tmp_path: Path) -> None:
 def test_all_four_layers(discover: Discover, tmp_path: Path) -> None:
     project = discover(
         {"brummer.toml": PROJECT + '[processes.web]\ncmd = "x"\ngrace = 9\n'},
-        flags=FLAGS,
+        overrides=FLAGS,
         environ=ENVIRON,
         user_config=_user(tmp_path, USER),
     )
@@ -117,7 +111,7 @@ def test_empty_environment_value_is_unset(discover: Discover) -> None:
 
 def test_bad_flag_value(discover: Discover) -> None:
     with pytest.raises(ConfigError, match="--mcp-port must be a port number"):
-        discover({}, flags={"mcp_port": -5})
+        discover({}, overrides=Overrides(mcp_port=-5))
 
 
 def test_user_config_cannot_define_processes(discover: Discover, tmp_path: Path) -> None:
@@ -145,3 +139,51 @@ def test_user_config_location_from_environment(tmp_path: Path) -> None:
     )
     # A missing user config is fine.
     assert discover_project(project_dir, environ={"HOME": str(home)}).settings == Settings()
+
+
+def test_overrides_cover_every_setting() -> None:
+    assert {field.name for field in dataclasses.fields(Overrides)} == set(SETTING_KEYS)
+
+
+@pytest.mark.parametrize(
+    ("project_grace", "user_grace", "flag", "env", "expected_web", "expected_api"),
+    [
+        (None, None, None, None, 9.0, 5.0),  # the process's own, else the built-in default
+        (2, None, None, None, 9.0, 2.0),  # the process's own beats the project's
+        (None, 1, None, None, 9.0, 1.0),  # ... and the user's
+        (2, 1, None, None, 9.0, 2.0),  # the project's beats the user's
+        (2, 1, 4.5, None, 4.5, 4.5),  # a flag beats everything
+        (2, 1, None, "3", 3.0, 3.0),  # as does BRUMMER_GRACE for this invocation
+    ],
+)
+def test_the_most_specific_grace_wins(
+    discover: Discover,
+    tmp_path: Path,
+    project_grace: float | None,
+    user_grace: float | None,
+    flag: float | None,
+    env: str | None,
+    expected_web: float,
+    expected_api: float,
+) -> None:
+    top = f"grace = {project_grace}\n" if project_grace is not None else ""
+    text = top + '[processes.web]\ncmd = "x"\ngrace = 9\n[processes.api]\ncmd = "y"\n'
+    user = _user(tmp_path, f"grace = {user_grace}\n" if user_grace is not None else "")
+    project = discover(
+        {"brummer.toml": text},
+        overrides=Overrides(grace=flag),
+        environ={"BRUMMER_GRACE": env} if env else {},
+        user_config=user,
+    )
+    assert project.processes["web"].grace == expected_web
+    assert project.processes["api"].grace == expected_api
+
+
+def test_unreadable_user_config_is_one_line(discover: Discover, tmp_path: Path) -> None:
+    # As root nothing is unreadable by mode; a path the OS refuses to look at does the same (is_file() raises).
+    with pytest.raises(ConfigError, match=r"cannot read: File name too long"):
+        discover({}, user_config=tmp_path / ("x" * 5000) / "config.toml")
+    unreadable = _user(tmp_path, "grace = 1\n")
+    unreadable.write_bytes(b"grace = \xff\n")
+    with pytest.raises(ConfigError, match=r"user\.toml: not valid UTF-8"):
+        discover({}, user_config=unreadable)

@@ -13,6 +13,7 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from brummer.config.envfiles import DOTENV, EnvFiles, layer
 from brummer.config.files import toml_line
@@ -20,6 +21,7 @@ from brummer.config.graph import check_acyclic, resolve_name
 from brummer.config.package_json import PackageJson, detect_package_manager, read_package_json, script_command
 from brummer.config.procfile import PROCFILE, read_procfile
 from brummer.config.settings import (
+    Overrides,
     default_user_config,
     resolve_settings,
     settings_from_env,
@@ -35,15 +37,20 @@ from brummer.errors import ConfigError
 def discover_project(
     root: Path,
     *,
-    flags: Mapping[str, object] | None = None,
+    overrides: Overrides | None = None,
     environ: Mapping[str, str] | None = None,
     user_config: Path | None = None,
 ) -> ProjectSpec:
-    """Read ``root``'s package.json(s), Procfile, brummer.toml and .env files, plus settings from ``flags``,
-    ``environ`` (default ``os.environ``) and the user config file, into one validated ProjectSpec."""
+    """Read ``root``'s package.json(s), Procfile, brummer.toml and .env files, plus settings from the command
+    line's ``overrides``, ``environ`` (default ``os.environ``) and the user config file, into one validated
+    ProjectSpec."""
     environ = os.environ if environ is None else environ
     root = Path(root)
-    if not root.is_dir():
+    try:
+        is_dir = root.is_dir()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the project directory: {exc.strerror or exc}", root) from None
+    if not is_dir:
         raise ConfigError("project root is not a directory", root)
     root = root.resolve()
     files: list[Path] = []
@@ -66,22 +73,24 @@ def discover_project(
             base = processes.get(name)
             processes[name] = _merge(entry, base, toml, root, package, package_manager, env_files)
         processes = _check_dependencies(toml, processes)
-        check_acyclic(processes, toml.document.path)
+        check_acyclic(processes, toml.document)
     files += env_files.read
 
     default = _default(toml, processes, procfile_names, package)
     user_path = user_config if user_config is not None else default_user_config(environ)
     user_settings: dict[str, object] = {}
-    if user_path.is_file():
+    if _is_file(user_path):
         _, user_settings = read_user_config(user_path)
         files.append(user_path)
-    settings = resolve_settings(
-        settings_from_flags(flags), settings_from_env(environ), toml.settings if toml else {}, user_settings
-    )
-    # .env applies to every process under its own env_file/env; a settings-level grace beats every process's.
+    layers = (settings_from_flags(overrides), settings_from_env(environ), toml.settings if toml else {}, user_settings)
+    settings = resolve_settings(*layers)
+    # .env applies to every process under its own env_file/env. The most specific grace wins: the command line
+    # (a flag, or BRUMMER_GRACE for this invocation), then the process's own, then the project's, then the user's.
+    forced, fallback = _first_grace(layers[:2]), _first_grace(layers[2:])
+    own_grace = {name for name, entry in toml.processes.items() if entry.grace is not None} if toml else set()
     processes = {
         name: dataclasses.replace(
-            spec, env=layer(base_env, spec.env), grace=spec.grace if settings.grace is None else settings.grace
+            spec, env=layer(base_env, spec.env), grace=_grace(spec, name in own_grace, forced, fallback)
         )
         for name, spec in processes.items()
     }
@@ -93,6 +102,30 @@ def discover_project(
         settings=settings,
         files=tuple(dict.fromkeys(files)),
     )
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, with what it cannot tell (EACCES on a folder, a name too long) as a ConfigError."""
+    try:
+        return path.is_file()
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", path) from None
+
+
+def _first_grace(layers: tuple[Mapping[str, object], ...]) -> float | None:
+    for settings in layers:
+        value = settings.get("grace")
+        if isinstance(value, int | float):
+            return float(value)
+    return None
+
+
+def _grace(spec: ProcessSpec, own: bool, forced: float | None, fallback: float | None) -> float:
+    if forced is not None:
+        return forced
+    if own or fallback is None:
+        return spec.grace
+    return fallback
 
 
 def _add_package_scripts(
@@ -157,7 +190,7 @@ def _merge(
     line = toml_line(document.text, section, "env_file") if entry.env_files else None
     loaded = [env_files.load(root / file, named_in=document.path, line=line) for file in entry.env_files]
     env = layer(*loaded, entry.env)
-    given = {
+    given: dict[str, Any] = {
         "ready": entry.ready,
         "restart": entry.restart,
         "max_restarts": entry.max_restarts,
@@ -169,7 +202,7 @@ def _merge(
         cwd=cwd or base.cwd,
         env=env,
         depends_on=dict(entry.depends_on),
-        **{key: value for key, value in given.items() if value is not None},  # type: ignore[arg-type]
+        **{key: value for key, value in given.items() if value is not None},
     )
 
 
@@ -190,6 +223,14 @@ def _check_dependencies(toml: BrummerToml, processes: dict[str, ProcessSpec]) ->
             if full in depends_on:
                 raise toml.document.error(
                     f"processes.{name}.depends_on names {full!r} twice",
+                    ("processes", name),
+                    "depends_on",
+                    target,
+                )
+            if condition is Condition.READY and processes[full].ready.kind == "none":
+                raise toml.document.error(
+                    f'processes.{name}.depends_on: {full!r} has ready = "none", so it never becomes ready and '
+                    f'{name!r} would wait forever; depend on it being "started" or give {full!r} a ready check',
                     ("processes", name),
                     "depends_on",
                     target,

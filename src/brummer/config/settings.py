@@ -7,11 +7,14 @@ it sets, so "not given" is simply absence and the merge is one lookup per key.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections import ChainMap
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from brummer.config.spec import Settings
 from brummer.errors import ConfigError
@@ -117,24 +120,39 @@ def settings_from_env(environ: Mapping[str, str]) -> dict[str, object]:
     return layer
 
 
-def settings_from_flags(flags: Mapping[str, object] | None) -> dict[str, object]:
-    """The command-line layer: None means "not given"; keys that are not settings are ignored."""
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """The settings a command line gives; None means "not given". Every field is a key of ``SETTING_KEYS``."""
+
+    grace: float | None = None
+    log_max_lines: int | None = None
+    log_max_bytes: int | None = None
+    mcp_port: int | None = None
+    mcp: bool | None = None
+    mcp_host: str | None = None
+    proxy: bool | None = None
+    allow_remote: bool | None = None
+
+
+def settings_from_flags(overrides: Overrides | None) -> dict[str, object]:
+    """The command-line layer: the fields of ``overrides`` that were given, each validated."""
     layer: dict[str, object] = {}
-    for key, value in (flags or {}).items():
-        if value is None or key not in SETTING_KEYS:
+    for field in dataclasses.fields(Overrides):
+        value = getattr(overrides, field.name) if overrides is not None else None
+        if value is None:
             continue
         try:
-            layer[key] = check_setting(key, value)
+            layer[field.name] = check_setting(field.name, value)
         except ValueError as exc:
-            raise ConfigError(f"--{key.replace('_', '-')} {exc}") from None
+            raise ConfigError(f"--{field.name.replace('_', '-')} {exc}") from None
     return layer
 
 
 def resolve_settings(*layers: Mapping[str, object]) -> Settings:
     """Merge layers given highest-precedence first into one Settings; unset keys keep Settings' defaults."""
     merged = ChainMap(*(dict(layer) for layer in layers))
-    values = {key: merged[key] for key in SETTING_KEYS if key in merged}
-    return Settings(**values)  # type: ignore[arg-type]  # each value was checked by its key's validator
+    values: dict[str, Any] = {key: merged[key] for key in SETTING_KEYS if key in merged}
+    return Settings(**values)  # each value was checked by its key's validator
 
 
 def default_user_config(environ: Mapping[str, str]) -> Path:

@@ -57,9 +57,9 @@ class ConfigError(BrummerError):
 class DependencyCycleError(ConfigError):
     """``depends_on`` forms a cycle; ``cycle`` lists the names in order, first name repeated last."""
 
-    def __init__(self, cycle: list[str], path: Path | str | None = None) -> None:
+    def __init__(self, cycle: list[str], path: Path | str | None = None, line: int | None = None) -> None:
         self.cycle = cycle
-        super().__init__("dependency cycle: " + " -> ".join(cycle), path)
+        super().__init__("dependency cycle: " + " -> ".join(cycle), path, line)
 
 
 class SpawnError(BrummerError):

@@ -117,6 +117,21 @@ def test_two_node_cycle(discover: Discover) -> None:
     assert "dependency cycle: a -> b -> a" in str(info.value)
 
 
+def test_cycle_error_names_the_line(discover: Discover) -> None:
+    text = '[processes.a]\ncmd = "x"\ndepends_on = ["b"]\n\n[processes.b]\ncmd = "y"\ndepends_on = ["a"]\n'
+    with pytest.raises(DependencyCycleError, match=r"brummer\.toml:3: dependency cycle: a -> b -> a"):
+        discover({"brummer.toml": text})
+
+
+def test_depending_on_readiness_that_never_comes_is_refused(discover: Discover) -> None:
+    text = '[processes.db]\ncmd = "x"\nready = "none"\n\n[processes.api]\ncmd = "y"\ndepends_on = { db = "ready" }\n'
+    with pytest.raises(ConfigError, match=r"brummer\.toml:7: processes\.api\.depends_on: 'db' has ready = \"none\""):
+        discover({"brummer.toml": text})
+    # "started" is fine, and so is "ready" once db has a check
+    discover({"brummer.toml": text.replace('"ready" }', '"started" }')})
+    discover({"brummer.toml": text.replace('ready = "none"', "ready = { tcp = 5432 }")})
+
+
 def test_three_node_cycle_is_found_even_when_not_selected(discover: Discover) -> None:
     files = _toml(("web", ""), ("x", '["y"]'), ("y", '["z"]'), ("z", '["x"]'), default='["web"]')
     with pytest.raises(DependencyCycleError, match="x -> y -> z -> x") as info:

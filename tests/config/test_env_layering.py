@@ -79,3 +79,14 @@ def test_refinement_adds_env_to_a_script(discover: Discover) -> None:
     )
     assert project.processes["dev"].env == {"PORT": "3000", "MODE": "toml"}
     assert project.processes["dev"].command == ("npm", "run", "dev")
+
+
+def test_malformed_env_file_names_file_and_line(discover: Discover) -> None:
+    with pytest.raises(ConfigError, match=r"\.env:3: cannot parse 'this is not a variable' \(expected NAME=value\)"):
+        discover({".env": "A=1\n# comment\nthis is not a variable\nB=2\n", "Procfile": "web: x\n"})
+
+
+def test_malformed_env_file_of_a_process(discover: Discover) -> None:
+    toml = '[processes.a]\ncmd = "x"\nenv_file = "a.env"\n'
+    with pytest.raises(ConfigError, match=r"a\.env:2: cannot parse 'C=\"open quote'"):
+        discover({"a.env": 'OK=1\nC="open quote\n', "brummer.toml": toml})

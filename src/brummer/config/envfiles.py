@@ -6,11 +6,14 @@ underneath at spawn time, so ``ls`` and the MCP server can show exactly what the
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from pathlib import Path
 
 from dotenv import dotenv_values
+from dotenv.parser import parse_stream
 
+from brummer.config.files import read_text
 from brummer.errors import ConfigError
 
 DOTENV = ".env"
@@ -32,17 +35,26 @@ class EnvFiles:
             if not path.is_file():
                 where = named_in if named_in is not None else path
                 raise ConfigError(f"env file not found: {path}", where, line if named_in is not None else None)
-            try:
-                # ``KEY`` without ``=`` parses to None: treat it as set-but-empty, like a shell would.
-                values = dotenv_values(path, encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise ConfigError(f"cannot read env file: {exc}", path) from None
+            text = read_text(path)
+            _check_syntax(text, path)
+            # ``KEY`` without ``=`` parses to None: treat it as set-but-empty, like a shell would.
+            values = dotenv_values(stream=io.StringIO(text))
             self._cache[path] = {key: "" if value is None else value for key, value in values.items()}
         return self._cache[path]
 
     def load_optional(self, path: Path) -> dict[str, str]:
         """Like ``load`` but a missing file is simply empty (the project's ``.env`` is optional)."""
         return self.load(path) if path.is_file() else {}
+
+
+def _check_syntax(text: str, path: Path) -> None:
+    """python-dotenv skips a line it cannot parse with only a logged warning: a typo would silently drop a
+    variable. We refuse the file instead, naming the line."""
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            statement = binding.original.string.strip()
+            shown = statement if len(statement) <= 60 else statement[:59] + "…"
+            raise ConfigError(f"cannot parse {shown!r} (expected NAME=value)", path, binding.original.line)
 
 
 def layer(*mappings: Mapping[str, str]) -> dict[str, str]:

@@ -9,12 +9,21 @@ order.
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import heapq
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from brummer.config.files import toml_line
 from brummer.config.spec import ProcessSpec, ProjectSpec
 from brummer.errors import ConfigError, DependencyCycleError
+
+if TYPE_CHECKING:
+    from brummer.config.toml_file import TomlDocument
+
+_GLOB = re.compile(r"[*?\[]")
 
 
 def unknown_process(name: str, known: Iterable[str]) -> str:
@@ -68,9 +77,12 @@ def find_cycle(processes: Mapping[str, ProcessSpec], among: Iterable[str] | None
     return None
 
 
-def check_acyclic(processes: Mapping[str, ProcessSpec], path: Path | None) -> None:
+def check_acyclic(processes: Mapping[str, ProcessSpec], document: TomlDocument) -> None:
+    """Raise a cycle error at the ``depends_on`` line of the cycle's first process (cycles are only made in
+    brummer.toml: no other source has dependencies)."""
     if cycle := find_cycle(processes):
-        raise DependencyCycleError(cycle, path)
+        line = toml_line(document.text, ("processes", cycle[0]), "depends_on", cycle[1])
+        raise DependencyCycleError(cycle, document.path, line)
 
 
 def _toml_path(project: ProjectSpec) -> Path | None:
@@ -107,10 +119,27 @@ def start_order(project: ProjectSpec, names: Iterable[str]) -> list[str]:
     return order
 
 
+def expand_names(processes: Mapping[str, ProcessSpec], names: Iterable[str]) -> list[str]:
+    """Names as a user types them: a name (or workspace short form), or a glob (``'*:dev'``: every workspace
+    member's ``dev`` script; ``api*``), which matches processes in discovery order and must match one at least."""
+    found: list[str] = []
+    for name in names:
+        if name in processes or not _GLOB.search(name):
+            found.append(resolve_name(processes, name))
+            continue
+        matches = [full for full in processes if fnmatch.fnmatchcase(full, name)]
+        if not matches and ":" in name and not name.startswith("@"):  # '*:dev' also finds '@acme/web:dev'
+            matches = [full for full in processes if fnmatch.fnmatchcase(full.partition("/")[2] or full, name)]
+        if not matches:
+            raise ConfigError(f"no process matches {name!r} (known: {', '.join(processes) or 'none'})")
+        found += matches
+    return list(dict.fromkeys(found))
+
+
 def select_processes(project: ProjectSpec, names: Sequence[str]) -> list[str]:
     """What ``brummer up NAME...`` runs: the named processes (or the defaults) plus everything they depend on,
-    transitively, in start order."""
-    requested = [resolve_name(project.processes, name) for name in (names or project.default)]
+    transitively, in start order. Names may be globs (``expand_names``)."""
+    requested = expand_names(project.processes, names or project.default)
     selected: dict[str, None] = {}
     stack = list(reversed(requested))
     while stack:

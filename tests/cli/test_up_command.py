@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from helpers import PY, pid_alive, write_project
-from helpers_cli import Brummer, pids_in, run_brummer, wait_all_gone
+from helpers_cli import BRUMMER, Brummer, pids_in, run_brummer, wait_all_gone
 
 TREE = """\
 sleep 300 & echo $! >> {pids}
@@ -140,6 +143,26 @@ def test_ls_json(tmp_path: Path) -> None:
     by_name = {p["name"]: p for p in doc["processes"]}
     assert by_name["dev"]["command"] == "pnpm run dev"
     assert by_name["worker"]["source"] == "Procfile" and by_name["worker"]["default"]
+    assert by_name["dev"]["source_file"] == "package.json"
+
+
+def test_workspace_members_and_globs(tmp_path: Path) -> None:
+    """`brummer ls` names each member's own package.json; `brummer up '*:dev'` runs every member's dev script."""
+    root = write_project(
+        tmp_path / "mono",
+        package_json='{"name": "root", "scripts": {"dev": "echo root-dev"}, "workspaces": ["packages/*"]}',
+    )
+    for member in ("web", "api"):
+        write_project(
+            root / "packages" / member,
+            package_json=f'{{"name": "{member}", "scripts": {{"dev": "echo {member}-dev-ran"}}}}',
+        )
+    listing = run_brummer(["ls", "--dir", str(root)], tmp_path)
+    assert "packages/web/package.json" in listing.stdout and "packages/api/package.json" in listing.stdout
+    result = run_brummer(["up", "--plain", "--no-mcp", "--dir", str(root), "*:dev"], tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "web-dev-ran" in result.stdout and "api-dev-ran" in result.stdout
+    assert "root-dev" not in result.stdout
 
 
 def test_colour_and_no_color(tmp_path: Path) -> None:
@@ -179,3 +202,30 @@ async def test_grace_flag_overrides_every_process(tmp_path: Path) -> None:
         assert "exited: stopped (SIGKILL after 0.2s)" in brummer.output
     finally:
         brummer.kill()
+
+
+def _complete(shell: str, words: str, cword: int | str, cwd: Path) -> str:
+    """Ask brummer for completions the way each shell's script does (fish passes the word, not its index)."""
+    env = {"COMP_WORDS": words, "COMP_CWORD": str(cword), "_BRUMMER_COMPLETE": f"{shell}_complete"}
+    return run_brummer([], cwd, env=env).stdout
+
+
+def test_shell_completion(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", Procfile="web: x\nworker: y\napi: z\n")
+    # bash, for real: the script `brummer completion bash` prints, loaded into bash and asked for completions.
+    script = run_brummer(["completion", "bash"], tmp_path).stdout
+    assert "_brummer_completion" in script
+    asked = (
+        f'eval "$({" ".join(BRUMMER)} completion bash)"; '
+        'COMP_WORDS=(brummer up w); COMP_CWORD=2; _brummer_completion brummer; echo "${COMPREPLY[*]}"'
+    )
+    path = f"{Path(sys.executable).parent}:{os.environ['PATH']}"  # the script runs `brummer` by name
+    env = {**os.environ, "PATH": path}
+    answer = subprocess.run(["bash", "-c", asked], cwd=root, capture_output=True, text=True, timeout=60, env=env)
+    assert answer.stdout.split() == ["web", "worker"], answer.stderr
+    # commands and flags, and names of another project given with --dir, through each shell's protocol
+    assert "plain,completion" in _complete("bash", "brummer c", 1, root)
+    assert "plain,--no-mcp" in _complete("bash", "brummer up --no", 2, root)
+    assert "api" in _complete("zsh", f"brummer up --dir {root} a", 4, tmp_path)
+    assert "api" in _complete("fish", f"brummer up --dir {root} a", "a", tmp_path)
+    assert run_brummer(["completion", "tcsh"], tmp_path).returncode == 2

@@ -115,6 +115,15 @@ def test_npm_workspaces_array(discover: Discover) -> None:
     assert project.root / "packages" / "api" / "package.json" in project.files
 
 
+def test_globs_select_workspace_scripts(discover: Discover) -> None:
+    project = discover(_monorepo(["packages/*"]))
+    assert select_processes(project, ["*:dev"]) == ["api:dev", "@acme/web:dev"]  # not the root's own `dev`
+    assert select_processes(project, ["web:*"]) == ["@acme/web:dev", "@acme/web:build"]
+    assert select_processes(project, ["dev", "api:*"]) == ["dev", "api:dev"]
+    with pytest.raises(ConfigError, match=r"no process matches '\*:lint' \(known: dev, api:dev"):
+        select_processes(project, ["*:lint"])
+
+
 def test_yarn_workspaces_object_form(discover: Discover) -> None:
     project = discover(_monorepo({"packages": ["packages/web", "packages/api"], "nohoist": ["**/x"]}))
     assert list(project.processes) == ["dev", "@acme/web:dev", "@acme/web:build", "api:dev"]

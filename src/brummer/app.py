@@ -67,7 +67,7 @@ async def watch_signals(
             store.note(f"{name}: stopping every process (again to skip the grace periods)", level="warn")
             shutdown.request(signum)
         else:
-            store.note(f"{name} again: killing without grace", level="warn")
+            store.note(f"{name} again: skipping grace periods (SIGKILL to what is still running)", level="warn")
             supervisor.force.set()
 
 
@@ -102,6 +102,7 @@ async def run_up(
                     async with trio.open_nursery() as waiting:
                         waiting.start_soon(_cancel_after, shutdown.requested.wait, waiting.cancel_scope)
                         waiting.start_soon(_cancel_after, supervisor.wait_idle, waiting.cancel_scope)
+                        waiting.start_soon(_stop_when_gone, output, shutdown, store)
                     processes.cancel_scope.cancel(reason="shutdown")
                 mcp_starter.cancel()
                 _report_drops(bus, store)
@@ -146,6 +147,13 @@ async def _start_mcp(runtime: Runtime, services: trio.Nursery, scope: trio.Cance
             runtime.store.note(f"MCP server not started: {exc}", level="warn")
             return
         runtime.store.note(f"MCP on {urls['ws']} and {urls['http']} (token in .brummer/instance.json)")
+
+
+async def _stop_when_gone(output: Output, shutdown: Shutdown, store: LogStore) -> None:
+    """Whoever read our output is gone (``brummer up | grep -m1 ready``): stop everything, exit 141 quietly."""
+    await output.gone.wait()
+    store.note("stdout went away: stopping every process", level="warn")
+    shutdown.request(signal.SIGPIPE)
 
 
 async def _cancel_after(fn: Callable[[], Awaitable[object]], scope: trio.CancelScope) -> None:

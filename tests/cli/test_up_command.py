@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import trio
 
 from helpers import PY, pid_alive, write_project
 from helpers_cli import BRUMMER, Brummer, pids_in, run_brummer, wait_all_gone
@@ -229,3 +230,41 @@ def test_shell_completion(tmp_path: Path) -> None:
     assert "api" in _complete("zsh", f"brummer up --dir {root} a", 4, tmp_path)
     assert "api" in _complete("fish", f"brummer up --dir {root} a", "a", tmp_path)
     assert run_brummer(["completion", "tcsh"], tmp_path).returncode == 2
+
+
+async def test_stdout_going_away_stops_everything_quietly(tmp_path: Path) -> None:
+    """`brummer up | grep -m1 ready`: once grep has its line and exits, brummer stops everything and exits 141."""
+    pidfile = tmp_path / "pids"
+    root = write_project(
+        tmp_path / "p",
+        Procfile=(
+            f"""talker: {PY} -u -c "import time; [print('line', i) or time.sleep(0.05) for i in range(600)]"\n"""
+            f"sleeper: sh -c 'echo $$ >> {pidfile}; exec sleep 60'\n"
+        ),
+    )
+    proc = subprocess.Popen(
+        [*BRUMMER, "up", "--no-mcp", "--dir", str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_COLOR": "1"},
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None
+        for raw in proc.stdout:  # like grep -m1: read until the line, then go away
+            if b"talker  | line 3" in raw and pids_in(pidfile):
+                break
+        proc.stdout.close()
+        with trio.fail_after(30):
+            while proc.poll() is None:
+                await trio.sleep(0.05)
+        assert proc.returncode == 141
+        assert proc.stderr is not None and proc.stderr.read() == b""  # quietly
+        await wait_all_gone(pids_in(pidfile), timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()

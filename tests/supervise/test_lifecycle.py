@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from brummer.bus import ProcessChanged
 from brummer.supervise.state import ProcState
 from helpers import PY, load, running, write_project
@@ -98,3 +100,11 @@ async def test_children_get_force_color_and_the_run_marks(tmp_path: Path) -> Non
     async with running(load(root)) as r:
         await r.wait_for(lambda: r.sup.idle)
         assert r.text("env") == [f"1 env {r.sup.info('env').run_id}"]
+
+
+async def test_no_color_reaches_children_without_force_color(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    root = write_project(tmp_path, Procfile='env: echo "force=${FORCE_COLOR-unset} no=$NO_COLOR"\n')
+    async with running(load(root)) as r:
+        await r.wait_for(lambda: r.sup.idle)
+        assert r.text("env") == ["force=unset no=1"]

@@ -1,8 +1,9 @@
 """Starting children, the one way brummer starts them.
 
 Every child: its own session (so its whole tree is one process group brummer can signal), stdout and stderr on
-separate pipes enlarged to 1 MiB (fewer wake-ups under a flood), stdin from /dev/null, ``FORCE_COLOR=1`` and the
-instance and run marks in its environment. Each pid is registered so the orphan reaper leaves it to Trio.
+separate pipes enlarged to 1 MiB (fewer wake-ups under a flood), stdin from /dev/null, ``FORCE_COLOR=1`` (unless
+``NO_COLOR`` is set) and the instance and run marks in its environment. Each pid is registered so the orphan
+reaper leaves it to Trio.
 """
 
 from __future__ import annotations
@@ -66,8 +67,10 @@ class Spawner:
     def child_env(self, extra: Mapping[str, str], run_id: str, name: str) -> dict[str, str]:
         env = dict(self.base_env)
         env.update(extra)
-        if "FORCE_COLOR" not in extra:
-            env["FORCE_COLOR"] = "1"  # children see a pipe, not a terminal; keep their colours
+        if "FORCE_COLOR" not in extra and not env.get("NO_COLOR"):
+            # Children see a pipe, not a terminal: keep their colours, unless the user asked for none (then Node
+            # would warn "The 'NO_COLOR' env is ignored due to the 'FORCE_COLOR' env being set" in every process).
+            env["FORCE_COLOR"] = "1"
         env[INSTANCE_VAR] = self.instance
         env[RUN_VAR] = self.mark(run_id)
         env["BRUMMER_PROCESS"] = name

@@ -3,7 +3,8 @@
 A terminal or a pipe can be slow (or stopped with Ctrl-S); a blocking ``write`` there would freeze every pipe reader
 and so every child. Writes to such targets go through a worker thread, one call per batch of text. Regular files
 and /dev/null never block meaningfully and are written directly. If stdout goes away (closed terminal, broken
-pipe), output stops quietly: the processes and the log store carry on.
+pipe: ``brummer up | grep -m1 ready`` after grep found its line), output stops quietly and ``gone`` is set:
+``brummer up`` then stops everything and exits with 141, as a program killed by SIGPIPE would.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Output:
         self.fd = fd
         self.direct = _direct(fd)
         self.closed = False
+        self.gone = trio.Event()  # set when stdout went away (EPIPE and the like)
         self.isatty = os.isatty(fd)
 
     def _write_all(self, data: bytes) -> None:
@@ -52,5 +54,6 @@ class Output:
         except OSError as exc:
             if exc.errno in (errno.EPIPE, errno.EIO, errno.EBADF, errno.ENXIO):
                 self.closed = True
+                self.gone.set()
                 return
             raise

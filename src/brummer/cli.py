@@ -23,6 +23,10 @@ from brummer.config.settings import Overrides
 from brummer.errors import BrummerError, UsageError
 from brummer.logs.urls import is_loopback
 
+# The values of brummer.mcp.clients.Client and Scope (that module is imported only when it is used).
+MCP_CLIENTS = ("claude-code", "cursor", "vscode", "codex", "json")
+MCP_SCOPES = ("project", "user")
+
 DIR_OPTION = click.option(
     "--dir",
     "directory",
@@ -105,17 +109,54 @@ def _panel_available() -> bool:
     return importlib.util.find_spec("brummer.ui.panel") is not None
 
 
-@cli.command("mcp")
+@cli.group("mcp", invoke_without_command=True)
 @DIR_OPTION
-async def mcp(directory: Path) -> int:
+@click.pass_context
+async def mcp(ctx: click.Context, directory: Path) -> int:
     """Serve MCP on stdin/stdout, for agents that launch a command.
 
     Relays to the project's running `brummer up` if there is one; otherwise runs the project's processes itself,
     starting nothing until the agent asks, and stops them when the agent disconnects.
+    `brummer mcp config` sets up an MCP client to start it.
     """
+    if ctx.invoked_subcommand is not None:
+        return 0
     from brummer.mcp.stdio import run_stdio
 
     return await run_stdio(directory)
+
+
+@mcp.command("config")
+@DIR_OPTION
+@click.option(
+    "--client",
+    type=click.Choice(MCP_CLIENTS),
+    default=MCP_CLIENTS[0],
+    show_default=True,
+    help="Which client's configuration.",
+)
+@click.option("--all", "all_projects", is_flag=True, help="The hub (`brummer mcp --all`) instead of this project.")
+@click.option("--write", is_flag=True, help="Merge it into the client's file instead of printing it.")
+@click.option(
+    "--scope",
+    type=click.Choice(MCP_SCOPES),
+    default=MCP_SCOPES[0],
+    show_default=True,
+    help="The project's file or the user's.",
+)
+async def mcp_config(directory: Path, client: str, all_projects: bool, write: bool, scope: str) -> int:
+    """Print (or --write) an MCP client's configuration for `brummer mcp`: no token needed."""
+    import os
+
+    from brummer.mcp.clients import Client, Scope, configure
+
+    said, hint = configure(
+        directory, Client(client), Scope(scope), all_projects=all_projects, write=write, environ=os.environ
+    )
+    click.echo(said, nl=False)
+    if hint:
+        click.echo(hint, err=True)
+    return 0
 
 
 @cli.command("ls")

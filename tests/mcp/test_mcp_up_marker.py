@@ -78,6 +78,25 @@ async def test_mcp_waits_for_a_starting_brummer_up_and_relays(tmp_path: Path) ->
         await up.stop()
 
 
+async def test_mcp_does_not_relay_to_a_non_loopback_server(tmp_path: Path) -> None:
+    address = non_loopback_address()
+    root = write_project(tmp_path / "p", Procfile="web: sleep 30\n")
+    flags = ["--mcp-host", address, "--allow-remote", "--mcp-port", "0"]
+    up = Brummer(["up", "--dir", str(root), *flags], tmp_path)
+    try:
+        await up.wait_output(f"MCP on ws://{address}:", timeout=60)
+        (entry,) = registry.entries(root)
+        assert (
+            entry.mcp is registry.McpState.REMOTE and entry.ws is not None and entry.ws.startswith(f"ws://{address}:")
+        )
+        assert entry.token is not None and not entry.connectable  # the token is there for the user, not for relays
+        result = await trio.to_thread.run_sync(run_mcp, root)
+        assert result.returncode == 1 and result.stdout == ""
+        assert f"serves MCP only on {entry.ws} (--mcp-host); brummer mcp relays over loopback only" in result.stderr
+    finally:
+        await up.stop()
+
+
 async def test_a_planted_instance_json_is_ignored(tmp_path: Path) -> None:
     """A repository that commits `.brummer/instance.json` pointing elsewhere does not get the agent's traffic."""
     address = non_loopback_address()

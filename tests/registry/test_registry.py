@@ -230,6 +230,9 @@ def test_process_identity() -> None:
     me = identity.inspect(os.getpid())
     assert me is not None and me.uid == os.getuid() and me.start
     assert identity.inspect(0) is None
+    assert identity.check(os.getpid(), me.start) is identity.Trust.BELIEVED
+    assert identity.check(os.getpid(), "another start") is identity.Trust.GONE
+    assert identity.check(1, identity.fingerprint(1)) is identity.Trust.FOREIGN  # init: not brummer
     if identity.LINUX:  # the path macOS takes, checked against /proc
         by_ps = identity._from_ps(os.getpid())
         assert by_ps is not None and by_ps.uid == me.uid and by_ps.argv == tuple(" ".join(me.argv).split())

@@ -117,14 +117,19 @@ class Folder:
     def write(self, name: str, data: bytes) -> None:
         """Replace ``name`` atomically with ``data`` (mode 0600)."""
         temp = f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600, dir_fd=self.fd)
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600, dir_fd=self.fd)
+        except OSError as exc:
+            raise RegistryError(f"cannot write in {self.path}: {exc.strerror}") from None
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
             os.replace(temp, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.unlink(temp, dir_fd=self.fd)
+            if isinstance(exc, OSError):
+                raise RegistryError(f"cannot write {self.path / name}: {exc.strerror}") from None
             raise
 
     def remove(self, name: str, inode: int | None = None) -> None:

@@ -14,9 +14,16 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from enum import StrEnum
 
 LINUX = sys.platform.startswith("linux")
 PS_TIMEOUT = 2.0
+
+
+class Trust(StrEnum):
+    BELIEVED = "believed"  # the brummer that wrote the entry, still running
+    GONE = "gone"  # no such process, or the pid was recycled (another start time): the entry is stale
+    FOREIGN = "foreign"  # that very process, but not brummer or not ours: never believed, not ours to remove
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +48,14 @@ def fingerprint(pid: int) -> str:
     return seen.start if seen is not None else ""
 
 
-def believable(pid: int, start: str) -> bool:
+def check(pid: int, start: str) -> Trust:
     """Whether ``pid`` is alive, is the process that started at ``start``, is ours and runs brummer."""
     seen = inspect(pid)
-    if seen is None or not start or seen.start != start or seen.uid != os.getuid():
-        return False
-    return pid == os.getpid() or runs_brummer(seen.argv)
+    if seen is None or not start or seen.start != start:
+        return Trust.GONE
+    if seen.uid != os.getuid() or not (pid == os.getpid() or runs_brummer(seen.argv)):
+        return Trust.FOREIGN
+    return Trust.BELIEVED
 
 
 def runs_brummer(argv: tuple[str, ...]) -> bool:

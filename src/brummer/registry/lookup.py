@@ -2,7 +2,7 @@
 
 An entry is believed only if it is a private regular file of ours (never through a symlink), parses as an entry
 whose MCP addresses are loopback, and its pid is alive, started when the entry says, belongs to this user and runs
-brummer (``identity.believable``). Anything else is ignored; an entry whose process is gone is removed on sight.
+brummer (``identity.check``). Anything else is ignored; an entry whose process is gone is removed on sight.
 """
 
 from __future__ import annotations
@@ -27,11 +27,10 @@ def believe(folder: Folder, name: str) -> Entry | None:
     entry = from_json(data, name)
     if entry is None:
         return None
-    if identity.believable(entry.pid, entry.start):
-        return entry
-    if identity.inspect(entry.pid) is None or identity.fingerprint(entry.pid) != entry.start:
-        folder.remove(name, inode)  # stale: its process is gone (a recycled pid has another start time)
-    return None
+    trust = identity.check(entry.pid, entry.start)
+    if trust is identity.Trust.GONE:
+        folder.remove(name, inode)  # stale (the inode check: unless a new brummer with that pid just replaced it)
+    return entry if trust is identity.Trust.BELIEVED else None
 
 
 def entries(root: Path | None = None) -> list[Entry]:

@@ -60,7 +60,7 @@ class Entry:
     @property
     def name(self) -> str:
         """Its file name in the registry."""
-        return entry_name(project_key(self.project), self.pid)
+        return entry_name(_key(str(self.project)), self.pid)  # (project is a real path already)
 
     @property
     def connectable(self) -> bool:
@@ -176,7 +176,10 @@ def loopback_urls(host: str, port: int) -> dict[str, str] | None:
 
 def project_key(root: Path) -> str:
     """``<slug>-<16 hex>`` of a project's real path (no dots, so file names split cleanly)."""
-    real = os.path.realpath(root)
+    return _key(os.path.realpath(root))
+
+
+def _key(real: str) -> str:
     digest = hashlib.sha256(os.fsencode(real)).hexdigest()[:16]
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", os.path.basename(real)).strip("-")[:SLUG_MAX] or "root"
     return f"{slug}-{digest}"

@@ -12,24 +12,30 @@
         └── supervisor nursery      cancelled first on shutdown
             └── one task per process, started in dependency order
 
+Before any of it, the project's lock in the instance registry (``brummer.registry.claim``): a second ``brummer up``
+of the same project stops there, having started nothing. The lock and the registry entry go only after everything
+has stopped.
+
 Shutdown: cancel the supervisor nursery (each process stops after its dependents), then close the bus so
 subscribers drain and end, then let the guardian go, then cancel what is left.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
+import os
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 
 import trio
 
+from brummer import registry
 from brummer.bus import Bus, Subscription
 from brummer.config.spec import ProjectSpec
 from brummer.core import open_core
 from brummer.logs.store import LogStore
-from brummer.mcp import instance
 from brummer.runtime import Runtime
 from brummer.services import Service, run_isolated
 from brummer.supervise.supervisor import Supervisor, serve_supervisor
@@ -78,13 +84,16 @@ async def run_up(
     output: Output | None = None,
     panel: bool = False,
 ) -> int:
-    """Run ``names`` (already resolved, dependencies included) in the foreground; return the exit code."""
+    """Run ``names`` (already resolved, dependencies included) in the foreground; return the exit code.
+
+    ``AlreadyRunningError`` (exit 2) if another brummer runs the project: then nothing has been started.
+    """
     output = output or Output()
     bus = Bus()
     ui_sub = bus.subscribe("panel" if panel else "plain")  # before anything happens, so nothing is missed
     shutdown = Shutdown()
-    instance.mark_up(project.root, project.settings.mcp)
-    try:
+    claim = registry.claim(project.root, registry.Kind.UP, mcp=project.settings.mcp, tty=_tty(output), panel=panel)
+    with await claim as registration:  # before anything starts; released after everything has stopped
         with trio.open_signal_receiver(*SIGNALS) as signals:
             async with open_core(project, bus) as core, trio.open_nursery() as services:
                 store = core.store
@@ -98,7 +107,7 @@ async def run_up(
                     ui = _ui(runtime, ui_sub, output, panel)
                     await services.start(run_isolated, "panel" if panel else "plain", ui, store)
                     mcp_starter = trio.CancelScope()  # cancelled at shutdown: never wait for a late start
-                    services.start_soon(_start_mcp, runtime, services, mcp_starter)
+                    services.start_soon(_start_mcp, runtime, services, mcp_starter, registration)
                     async with trio.open_nursery() as waiting:
                         waiting.start_soon(_cancel_after, shutdown.requested.wait, waiting.cancel_scope)
                         waiting.start_soon(_cancel_after, supervisor.wait_idle, waiting.cancel_scope)
@@ -108,9 +117,14 @@ async def run_up(
                 _report_drops(bus, store)
                 bus.close()
                 services.cancel_scope.deadline = trio.current_time() + SERVICE_DRAIN
-    finally:
-        instance.unmark_up(project.root)
     return shutdown.exit_code(supervisor)
+
+
+def _tty(output: Output) -> str | None:
+    """The terminal brummer up shows itself on (named to a second brummer up), if any."""
+    with contextlib.suppress(OSError):
+        return os.ttyname(output.fd) if output.isatty else None
+    return None
 
 
 def _ui(runtime: Runtime, sub: Subscription, output: Output, panel: bool) -> Service:
@@ -121,16 +135,19 @@ def _ui(runtime: Runtime, sub: Subscription, output: Output, panel: bool) -> Ser
     return functools.partial(serve_plain, sub, output, list(runtime.project.processes))
 
 
-async def _start_mcp(runtime: Runtime, services: trio.Nursery, scope: trio.CancelScope) -> None:
+async def _start_mcp(
+    runtime: Runtime, services: trio.Nursery, scope: trio.CancelScope, registration: registry.Registration
+) -> None:
     """The MCP server, once the first child runs and its start-up output has calmed down.
 
     The SDK's import costs ~0.7 s of CPU. It runs in a worker thread, but it still holds the GIL half the time, so
     importing it in the middle of a dev server's start-up burst would slow brummer down exactly when the output
-    is heaviest. A few seconds' delay matters little to an agent, which finds the server through instance.json.
+    is heaviest. A few seconds' delay matters little to an agent: ``brummer mcp`` finds the registry entry in state
+    ``starting`` and waits for it. Whatever happens here, the entry leaves that state when this returns.
     """
     if not runtime.project.settings.mcp:
         return
-    with scope:
+    with scope, _settled(registration):
         with trio.move_on_after(FIRST_SPAWN_WAIT):
             await runtime.supervisor.first_spawn.wait()
         with trio.move_on_after(QUIET_AT_MOST):
@@ -141,12 +158,20 @@ async def _start_mcp(runtime: Runtime, services: trio.Nursery, scope: trio.Cance
             module = await trio.to_thread.run_sync(
                 importlib.import_module, "brummer.mcp.server", abandon_on_cancel=True
             )
-            service = functools.partial(module.serve_mcp, runtime)
+            service = functools.partial(module.serve_mcp, runtime, registration=registration)
             urls = await services.start(run_isolated, "mcp", service, runtime.store)
         except Exception as exc:  # no port, say: the processes run on; agents just cannot connect
             runtime.store.note(f"MCP server not started: {exc}", level="warn")
             return
-        runtime.store.note(f"MCP on {urls['ws']} and {urls['http']} (token in .brummer/instance.json)")
+        runtime.store.note(f"MCP on {urls['ws']} and {urls['http']} (token in {registration.path})")
+
+
+@contextlib.contextmanager
+def _settled(registration: registry.Registration) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        registration.mcp_settled()
 
 
 async def _stop_when_gone(output: Output, shutdown: Shutdown, store: LogStore) -> None:

@@ -1,7 +1,7 @@
 """The command line. Every command is ``async`` and runs under ``trio.run``; errors become exit codes here.
 
-Exit codes: 0 success; 1 a process failed (or another brummer error); 2 usage or configuration error;
-128 + N after signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
+Exit codes: 0 success; 1 a process failed (or another brummer error); 2 usage or configuration error, or another
+brummer already runs the project; 128 + N after signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
 
 Imports stay light on the path to the first child's exec: no rich, hypercorn, httpx or mcp here.
 """

@@ -7,18 +7,25 @@
     │   └── DependencyCycleError
     ├── SpawnError               a child could not be started (no such command, bad cwd)
     ├── ProcessControlError      a start/stop/restart request that cannot be done (unknown name, ...)
+    ├── AlreadyRunningError      another brummer runs this project's processes (holds its lock)  (exit 2)
+    ├── RegistryError            the instance registry directory (or a file in it) is not safe to use
     ├── ToolError                an MCP tool call cannot be done (bad value, unknown process): the agent
     │                            gets it as an ``isError`` result, never as a protocol error
     └── ServiceError             a service (printer, panel, MCP, proxy) failed and was isolated
         └── MCPServerError       the MCP server cannot start (no free port, another brummer serves
                                  this project, a non-loopback host without allow_remote)
 
-The CLI maps ``UsageError`` and ``ConfigError`` to exit code 2 and any other ``BrummerError`` to 1.
+The CLI maps ``UsageError``, ``ConfigError`` and ``AlreadyRunningError`` to exit code 2 and any other
+``BrummerError`` to 1.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from brummer.registry.entry import Entry
 
 
 class BrummerError(Exception):
@@ -68,6 +75,29 @@ class SpawnError(BrummerError):
 
 class ProcessControlError(BrummerError):
     """A request to start, stop or restart a process cannot be carried out."""
+
+
+class AlreadyRunningError(BrummerError):
+    """Another brummer runs the project's processes; ``holder`` is its registry entry (or just its pid, or None
+    while it is still registering). ``str()`` is the one line a second ``brummer up`` prints."""
+
+    exit_code = 2
+
+    def __init__(self, project: Path, holder: Entry | int | None) -> None:
+        self.project = project
+        self.holder = holder
+        if holder is None:
+            line = f"another brummer is starting in {project}; wait for it, or stop it"
+        elif isinstance(holder, int):
+            line = f"{project} already runs in another brummer (pid {holder})"
+        else:
+            line = f"{project} already runs in {holder.describe()}; {holder.reach()}"
+        super().__init__(line)
+
+
+class RegistryError(BrummerError):
+    """The instance registry directory, or a file brummer must use in it, is not safe (a symlink, another
+    user's, open to others): brummer refuses rather than trust or write through it."""
 
 
 class ToolError(BrummerError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,8 +21,8 @@ from mcp.shared.message import SessionMessage
 from pydantic import ValidationError
 from trio_websocket import ConnectionClosed, open_websocket_url
 
+from brummer import registry
 from brummer.config import ProjectSpec
-from brummer.mcp import instance
 from brummer.mcp.server import serve_mcp
 from brummer.runtime import Runtime
 from helpers import PY, Running, load, running, write_project
@@ -90,12 +91,18 @@ async def serving(project: ProjectSpec, names: list[str] | None = None, *, echo:
         runtime = Runtime(project, run.sup, run.store, run.bus)
         async with trio.open_nursery() as nursery:
             urls = await nursery.start(functools.partial(serve_mcp, runtime, port=0, echo=echo))
-            found = instance.read(project.root)
-            assert found is not None
+            found = own_entry(project.root)
+            assert found.token is not None
             try:
                 yield Served(run, runtime, urls, found.token)
             finally:
                 nursery.cancel_scope.cancel()
+
+
+def own_entry(root: Path) -> registry.Entry:
+    """This process's entry for the project (serve_mcp without a registration registers as its brummer up)."""
+    (found,) = [entry for entry in registry.entries(root) if entry.pid == os.getpid()]
+    return found
 
 
 @asynccontextmanager

@@ -1,4 +1,4 @@
-"""`.brummer/instance.json` and the port: contents, 0600, removal, stale files, a live other instance."""
+"""The MCP server's registry entry and its port: contents, 0600, removal, the project lock, loopback addresses."""
 
 from __future__ import annotations
 
@@ -8,100 +8,63 @@ import json
 import os
 import socket
 import stat
-import subprocess
 from pathlib import Path
 
 import pytest
 import trio
 from helpers_mcp import demo_project, serving
 
+from brummer import registry
 from brummer.errors import MCPServerError
-from brummer.mcp import instance, server
+from brummer.mcp import server
 from brummer.mcp.server import bind, serve_mcp
 from brummer.runtime import Runtime
 from helpers import running
 
 
-def dead_pid() -> int:
-    child = subprocess.Popen(["true"])
-    child.wait()
-    return child.pid
-
-
-async def test_instance_file(tmp_path: Path) -> None:
+async def test_registry_entry(tmp_path: Path) -> None:
     project = demo_project(tmp_path)
-    path = project.root / ".brummer" / "instance.json"
+    folder = registry.location()
+    key = registry.project_key(project.root)
+    path = folder / f"{key}.{os.getpid()}.json"
     with trio.fail_after(30):
         async with serving(project, ["job"]) as served:
             content = json.loads(path.read_text())
-            assert set(content) == {"pid", "version", "project", "started_at", "token", "mcp"}
-            assert content["pid"] == os.getpid() and content["project"] == str(project.root)
-            assert content["version"] == served.runtime.version
-            assert content["started_at"] == served.runtime.started_at
-            assert content["mcp"] == served.urls == served.runtime.mcp_urls
+            assert set(content) == {
+                "format", "pid", "start", "kind", "version", "project", "started_at", "runs", "tty", "panel", "token",
+                "mcp",
+            }  # fmt: skip
+            assert content["pid"] == os.getpid() and content["project"] == os.path.realpath(project.root)
+            assert content["kind"] == "up" and content["runs"] is True and content["version"] == served.runtime.version
+            assert content["start"] == registry.identity.fingerprint(os.getpid()) != ""
+            assert content["mcp"] == {"state": "on", **served.urls} and served.urls == served.runtime.mcp_urls
             assert content["mcp"]["ws"] == f"ws://127.0.0.1:{served.port}/ws"
             assert content["mcp"]["http"] == f"http://127.0.0.1:{served.port}/mcp"
-            assert len(content["token"]) >= 32
+            assert content["token"] == served.token and len(served.token) >= 32
             assert stat.S_IMODE(path.stat().st_mode) == 0o600
-            assert (path.parent / ".gitignore").read_text() == "*\n"
-            assert sorted(p.name for p in path.parent.iterdir()) == [".gitignore", "instance.json"]
+            assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+            assert (folder / f"{key}.lock").read_text() == f"{os.getpid()}\n"  # it holds the project's lock
+            assert sorted(p.name for p in folder.iterdir()) == [path.name, f"{key}.lock", f"{key}.mcp.lock"]
+            assert not (project.root / ".brummer").exists()  # nothing in the project folder
         assert not path.exists()
         assert served.runtime.mcp_urls == {}
+        assert registry.entries(project.root) == []
 
 
-async def test_a_stale_file_is_replaced(tmp_path: Path) -> None:
+async def test_no_second_server_while_another_brummer_runs_the_project(tmp_path: Path) -> None:
     project = demo_project(tmp_path)
-    path = instance.path_for(project.root)
-    path.parent.mkdir()
-    stale = {"pid": dead_pid(), "token": "old", "mcp": {"ws": "ws://127.0.0.1:1/ws", "http": "http://127.0.0.1:1/mcp"}}
-    path.write_text(json.dumps(stale))
     with trio.fail_after(30):
-        async with serving(project, ["job"]) as served:
-            assert json.loads(path.read_text())["token"] == served.token != "old"
-    assert not path.exists()
-
-    with trio.socket.socket() as unused:  # a live pid whose server is gone (this pid, say, after a crash) is stale
-        await unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
-    path.parent.mkdir(exist_ok=True)
-    sleeper = await trio.lowlevel.open_process(["sleep", "30"])
-    try:
-        path.write_text(
-            json.dumps({**stale, "pid": sleeper.pid, "mcp": {"ws": f"ws://127.0.0.1:{port}/ws", "http": ""}})
-        )
-        assert await instance.find_live(project.root) is None
-    finally:
-        sleeper.kill()
-        await sleeper.wait()
-
-
-async def test_a_live_instance_is_left_alone(tmp_path: Path) -> None:
-    project = demo_project(tmp_path)
-    path = instance.path_for(project.root)
-    path.parent.mkdir()
-    listener = trio.socket.socket()
-    await listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    port = listener.getsockname()[1]
-    sleeper = await trio.lowlevel.open_process(["sleep", "30"])
-    other = {
-        "pid": sleeper.pid,
-        "token": "theirs",
-        "mcp": {"ws": f"ws://127.0.0.1:{port}/ws", "http": f"http://127.0.0.1:{port}/mcp"},
-    }
-    path.write_text(json.dumps(other))
-    try:
-        with trio.fail_after(30):
+        first = await registry.claim(project.root, registry.Kind.UP, mcp=False)
+        with first:
+            before = first.path.read_bytes()
             async with running(project, ["job"]) as run:
                 runtime = Runtime(project, run.sup, run.store, run.bus)
                 async with trio.open_nursery() as nursery:
-                    with pytest.raises(MCPServerError, match=rf"another brummer \(pid {sleeper.pid}\) already serves"):
+                    with pytest.raises(MCPServerError, match=rf"already runs in brummer up \(pid {os.getpid()},"):
                         await nursery.start(functools.partial(serve_mcp, runtime, port=0))
-        assert json.loads(path.read_text()) == other
-    finally:
-        listener.close()
-        sleeper.kill()
-        await sleeper.wait()
+            assert first.path.read_bytes() == before  # the first one's entry is untouched
+        async with serving(project, ["job"]):  # the lock went with the first one
+            pass
 
 
 def test_port_choice(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -136,3 +99,20 @@ async def test_mcp_port_setting_and_loopback_only(tmp_path: Path) -> None:
             async with trio.open_nursery() as nursery:
                 with pytest.raises(MCPServerError, match="only loopback unless allow_remote"):
                     await nursery.start(serve_mcp, runtime)
+
+
+async def test_a_wildcard_bind_registers_its_loopback_address(tmp_path: Path) -> None:
+    project = demo_project(tmp_path)
+    settings = dataclasses.replace(project.settings, mcp_host="0.0.0.0", allow_remote=True)
+    with trio.fail_after(30):
+        async with serving(dataclasses.replace(project, settings=settings), ["job"]) as served:
+            (entry,) = registry.entries(project.root)
+            assert served.urls["ws"] == f"ws://0.0.0.0:{served.port}/ws"
+            assert entry.mcp is registry.McpState.ON and entry.ws == f"ws://127.0.0.1:{served.port}/ws"
+
+
+def test_registry_addresses_are_loopback_only() -> None:
+    assert registry.loopback_urls("127.0.0.1", 7) == {"ws": "ws://127.0.0.1:7/ws", "http": "http://127.0.0.1:7/mcp"}
+    assert registry.loopback_urls("0.0.0.0", 7) == {"ws": "ws://127.0.0.1:7/ws", "http": "http://127.0.0.1:7/mcp"}
+    assert registry.loopback_urls("::", 7) == {"ws": "ws://[::1]:7/ws", "http": "http://[::1]:7/mcp"}
+    assert registry.loopback_urls("192.0.2.2", 7) is None  # served there only: brummer mcp does not connect

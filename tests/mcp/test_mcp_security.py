@@ -71,7 +71,7 @@ async def test_refusals(tmp_path: Path) -> None:
             assert (await http_post(served, {})).status_code == 401
             wrong = await http_post(served, {"authorization": "Bearer nope"})
             assert wrong.status_code == 401 and wrong.headers["www-authenticate"].startswith("Bearer")
-            assert "instance.json" in wrong.json()["error"] and served.token not in wrong.text
+            assert "XDG_RUNTIME_DIR/brummer" in wrong.json()["error"] and served.token not in wrong.text
             assert (await http_post(served, {**good, "origin": "http://attacker.test"})).status_code == 403
             query = await http_post(served, {}, url=f"{served.urls['http']}?token={served.token}")
             assert query.status_code == 401  # only /ws takes the token in the URL

@@ -35,7 +35,7 @@ async def wait_gone(pid: int) -> None:
 async def test_headless_over_stdio(tmp_path: Path, mode: str, version: str) -> None:
     project = demo_project(tmp_path)
     command = brummer_mcp(project.root)
-    params = StdioServerParameters(command=command[0], args=command[1:], cwd=str(tmp_path))
+    params = StdioServerParameters(command=command[0], args=command[1:], cwd=str(tmp_path), env=dict(os.environ))
     progress: list[float] = []
 
     async def on_progress(done: float, total: float | None, message: str | None) -> None:

@@ -1,4 +1,4 @@
-"""`brummer up` end to end: its MCP server, instance.json, `brummer mcp` relaying to it, and a clean exit."""
+"""`brummer up` end to end: its MCP server, its registry entry, `brummer mcp` relaying to it, and a clean exit."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from test_mcp_stdio import LEGACY, Raw
 
-from brummer.mcp import instance
+from brummer import registry
 from helpers import PY, write_project
 
 WEB = "import time; print('Local: http://localhost:5997/', flush=True); time.sleep(300)"
@@ -64,25 +64,30 @@ async def test_brummer_up_serves_mcp(tmp_path: Path) -> None:
     try:
         await up.wait_for_output("url http://localhost:5997/")
         with trio.fail_after(30):
-            while (found := instance.read(root)) is None:
+            while (found := registry.find_up(root)) is None or not found.connectable:
                 await trio.sleep(0.05)
-        assert found.pid == up.proc.pid and found.raw["project"] == str(root.resolve())
+        assert found.pid == up.proc.pid and found.project == root.resolve()
+        assert found.ws is not None and found.token is not None
+        assert f"(token in {registry.location() / found.name})" in up.output
 
         async with Client(ws_transport(found.ws, found.token), mode="auto") as client:
             listed = structured(await client.call_tool("scripts_list", {}))
             assert [(p["name"], p["state"]) for p in listed["processes"]] == [("web", "ready")]
             web_pid = structured(await client.call_tool("scripts_status", {"name": "web"}))["processes"][0]["pid"]
 
-        params = StdioServerParameters(command=PY, args=["-m", "brummer", "mcp", "--dir", str(root)])
+        mcp = ["-m", "brummer", "mcp", "--dir", str(root)]
+        params = StdioServerParameters(command=PY, args=mcp, env=dict(os.environ))  # (our registry)
         async with Client(params, mode="legacy") as relayed:  # brummer mcp relays to the running brummer up
             status = structured(await relayed.call_tool("scripts_status", {"name": "web"}))
             assert status["processes"][0]["pid"] == web_pid
 
         second = Up(root, tmp_path / "second.out")
-        await second.wait_for_output("MCP server not started: another brummer")
-        assert f"(pid {up.proc.pid})" in second.output
-        assert await second.stop() == 130
-        assert instance.read(root) == found  # the first one's file is untouched
+        with trio.fail_after(30):
+            while second.proc.poll() is None:
+                await trio.sleep(0.05)
+        assert second.proc.returncode == 2  # started nothing, left the first one alone
+        assert f"already runs in brummer up (pid {up.proc.pid}," in second.output
+        assert registry.find_up(root) == found
 
         pipe = subprocess.PIPE
         relay = Raw(
@@ -92,7 +97,7 @@ async def test_brummer_up_serves_mcp(tmp_path: Path) -> None:
         assert (await relay.receive())["result"]["serverInfo"]["name"] == "brummer"
 
         assert await up.stop() == 130
-        assert not instance.path_for(root).exists()
+        assert registry.entries(root) == []
         with trio.fail_after(30):
             assert await relay.process.wait() == 1  # brummer up went away: the relay says so and ends
         for stream in (relay.process.stdin, relay.process.stdout):

@@ -2,11 +2,10 @@
 
 ::
 
-    server.py     serve_mcp: the brummer up service (port, instance.json, hypercorn, resource watcher)
+    server.py     serve_mcp: the brummer up service (port, hypercorn, resource watcher, its registry entry)
     asgi.py       the guard (token, Origin) and the routes /ws, /mcp (and the benchmark's /echo)
     websocket.py  the WebSocket <-> SDK-streams bridge
     stdio.py      brummer mcp: relay to a running brummer up, or a headless supervisor on stdio
-    instance.py   .brummer/instance.json (stdlib and trio only)
     adapter.py    the only module that speaks SDK: tools, resources, subscriptions in both eras
     tools.py      the tools as plain async functions over the Runtime (waiting.py: wait_for)
     resources.py  resource documents and the coalescing change watcher

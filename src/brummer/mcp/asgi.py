@@ -29,7 +29,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
-TOKEN_HELP = "pass Authorization: Bearer <token>, the token in .brummer/instance.json of the project"
+TOKEN_HELP = "pass Authorization: Bearer <token>, the token in this brummer's entry in $XDG_RUNTIME_DIR/brummer/"
 
 
 def local_origin(origin: str) -> bool:

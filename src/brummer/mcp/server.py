@@ -3,17 +3,21 @@
 ``app._start_mcp`` imports this module in a worker thread after the first child has spawned, because the SDK import
 takes about a second; nothing here does work at import time beyond imports.
 
-Order of events: refuse a non-loopback host without ``allow_remote``; refuse if another live brummer serves this
-project; bind (port 7777, or the next free one of ``PORT_TRIES``; port 0 means any); start the server and the
-resource watcher; write ``.brummer/instance.json``; report ready. The service ends when the bus closes (brummer is
-shutting down) or when cancelled, and removes the instance file either way, crash included.
+Order of events: refuse a non-loopback host without ``allow_remote``; bind (port 7777, or the next free one of
+``PORT_TRIES``; port 0 means any); start the server and the resource watcher; publish the token and the loopback
+addresses in brummer up's registry entry; report ready. The service ends when the bus closes (brummer is shutting
+down) or when cancelled, and withdraws the addresses from the entry either way, crash included.
+
+Without a ``registration`` (tests, benchmarks) the service is its own ``brummer up``: it claims the project's lock
+and registers, and refuses to start if another brummer runs the project.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-import os
+import secrets
 import socket
 from typing import Any, cast
 
@@ -23,9 +27,9 @@ from hypercorn.trio import serve
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 
-from brummer.errors import MCPServerError
+from brummer import registry
+from brummer.errors import AlreadyRunningError, MCPServerError
 from brummer.logs.urls import is_loopback
-from brummer.mcp import instance
 from brummer.mcp.adapter import Subscribers, build_server
 from brummer.mcp.asgi import McpApp
 from brummer.mcp.notes import foreign_logs_to_notes
@@ -40,29 +44,45 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 async def serve_mcp(
     runtime: Runtime,
     *,
+    registration: registry.Registration | None = None,
     port: int | None = None,
     echo: bool = False,
     task_status: trio.TaskStatus[dict[str, str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve MCP for ``runtime`` until the bus closes or this is cancelled; reports ``{"ws": url, "http": url}``.
 
-    ``port`` overrides the ``mcp_port`` setting; ``echo`` adds the benchmark's bare ``/echo`` WebSocket route.
+    ``registration`` is brummer up's registry entry; ``port`` overrides the ``mcp_port`` setting; ``echo`` adds the
+    benchmark's bare ``/echo`` WebSocket route.
     """
     settings = runtime.project.settings
     host = settings.mcp_host
-    root = runtime.project.root
     if not is_loopback(host) and not settings.allow_remote:
         raise MCPServerError(f"refusing to serve MCP on {host}: only loopback unless allow_remote is set")
-    other = await instance.find_live(root)
-    if other is not None:
-        raise MCPServerError(
-            f"another brummer (pid {other.pid}) already serves MCP for {root} at {other.ws}; "
-            "this one runs without MCP (agents keep talking to the first)"
-        )
-    token = instance.new_token()
-    sock = bind(host, settings.mcp_port if port is None else port)
+    async with contextlib.AsyncExitStack() as stack:
+        if registration is None:
+            registration = stack.enter_context(await _claim(runtime))
+        await _serve(runtime, registration, settings.mcp_port if port is None else port, echo, task_status)
+
+
+async def _claim(runtime: Runtime) -> registry.Registration:
     try:
-        bound = sock.getsockname()[1]
+        return await registry.claim(runtime.project.root, registry.Kind.UP, mcp=True)
+    except AlreadyRunningError as exc:
+        raise MCPServerError(f"not serving MCP: {exc}") from None
+
+
+async def _serve(
+    runtime: Runtime,
+    registration: registry.Registration,
+    port: int,
+    echo: bool,
+    task_status: trio.TaskStatus[dict[str, str]],
+) -> None:
+    host = runtime.project.settings.mcp_host
+    token = secrets.token_urlsafe(32)
+    sock = bind(host, port)
+    try:
+        address, bound = sock.getsockname()[:2]
         name = f"[{host}]" if ":" in host else host
         urls = {"ws": f"ws://{name}:{bound}/ws", "http": f"http://{name}:{bound}/mcp"}
         subscribers = Subscribers()
@@ -75,7 +95,7 @@ async def serve_mcp(
             async with manager.run(), trio.open_nursery() as nursery:
                 config = _config(sock.detach())  # hypercorn adopts the bound socket (and closes it)
                 await nursery.start(functools.partial(serve, cast(Any, app), config))  # hypercorn's ASGI types
-                instance.write(root, _content(runtime, token, urls))
+                registration.publish_mcp(token, registry.loopback_urls(address, bound), urls)
                 runtime.mcp_urls = urls
                 task_status.started(urls)
                 await watch_resources(runtime, events, subscribers.changed)  # returns when the bus closes
@@ -83,18 +103,7 @@ async def serve_mcp(
     finally:
         sock.close()  # a no-op once hypercorn has it
         runtime.mcp_urls = {}
-        instance.remove(root, token)
-
-
-def _content(runtime: Runtime, token: str, urls: dict[str, str]) -> dict[str, Any]:
-    return {
-        "pid": os.getpid(),
-        "version": runtime.version,
-        "project": str(runtime.project.root),
-        "started_at": runtime.started_at,
-        "token": token,
-        "mcp": urls,
-    }
+        registration.withdraw_mcp()
 
 
 def bind(host: str, port: int) -> socket.socket:

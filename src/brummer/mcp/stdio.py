@@ -1,8 +1,10 @@
 """``brummer mcp``: MCP on stdio, for agents that launch a command rather than connect to a URL.
 
-If a ``brummer up`` serves this project (a live ``.brummer/instance.json``), relay: each stdin line becomes one
-WebSocket text frame to its ``/ws`` with the token, each frame one stdout line. The relay speaks no MCP itself, so
-both eras pass through untouched, and it never imports the SDK (it starts in a fraction of a second).
+If a ``brummer up`` runs this project (a believed entry in the instance registry, see ``brummer.registry``), relay:
+each stdin line becomes one WebSocket text frame to its loopback ``/ws`` with the token, each frame one stdout
+line. The relay speaks no MCP itself, so both eras pass through untouched, and it never imports the SDK (it starts
+in a fraction of a second). A ``brummer up`` whose MCP server is still starting is waited for (woken by the lock it
+holds meanwhile). Nothing in the project folder is read for this: a cloned repository cannot redirect the agent.
 
 Otherwise run the project headless: the same bus, store, spawner, guardian, reaper and supervisor as ``brummer up``
 (with nothing started until the agent asks), and the SDK server on stdin/stdout. When stdin closes the agent is
@@ -22,52 +24,52 @@ from pathlib import Path
 
 import trio
 
+from brummer import registry
 from brummer.config import ProjectSpec, discover_project
-from brummer.mcp import instance
-from brummer.supervise.tree import pid_alive
 
 MAX_MESSAGE = 32 * 1024 * 1024  # a log dump of 16 MiB fits with room for its JSON escaping
 UP_WAIT = 15.0  # how long to wait for a starting brummer up's MCP server
 
 
 async def run_stdio(directory: Path) -> int:
-    """Relay to the project's running brummer, or serve it headless; returns the exit code."""
+    """Relay to the project's running brummer up, or serve it headless; returns the exit code."""
     project = discover_project(directory)
-    found = await instance.find_live(project.root)
-    if found is None and (up := instance.running_up(project.root)) is not None:
-        pid, serves = up
-        if not serves:
-            _say(f"brummer up (pid {pid}) runs this project without MCP (--no-mcp); restart it with MCP")
-            return 1
-        found = await _wait_for_server(project.root, pid)
-        if found is None:
-            _say(f"brummer up (pid {pid}) runs this project but its MCP server did not come up; see its output")
-            return 1
-    if found is not None:
-        code = await relay(found)
-        if code is not None:
-            return code
-    return await serve_headless(project)
-
-
-async def _wait_for_server(root: Path, pid: int) -> instance.Instance | None:
-    """A brummer up that is starting writes instance.json once its server listens (a few seconds at most)."""
-    with trio.move_on_after(UP_WAIT):
-        while pid_alive(pid):
-            if (found := await instance.find_live(root)) is not None:
-                return found
-            await trio.sleep(0.1)
-    return None
+    up = registry.find_up(project.root)
+    if up is None:
+        return await serve_headless(project)
+    if up.mcp is registry.McpState.STARTING:
+        settled: registry.Entry | None = up  # as it is, if the wait times out
+        with trio.move_on_after(UP_WAIT):
+            settled = await registry.wait_for_mcp(up)
+        if settled is None:  # it went away while we waited: the project is free
+            return await serve_headless(project)
+        up = settled
+    who = f"{up.describe()} runs this project"
+    if up.mcp is registry.McpState.OFF:
+        _say(f"{who} without MCP (--no-mcp); restart it with MCP")
+        return 1
+    if up.mcp is registry.McpState.REMOTE:
+        _say(f"{who} but serves MCP only on {up.ws} (--mcp-host); brummer mcp relays over loopback only")
+        return 1
+    if not up.connectable:
+        _say(f"{who} but its MCP server did not come up; see its output")
+        return 1
+    code = await relay(up)
+    if code is None:
+        _say(f"{who} but cannot be reached at {up.ws}; see its output")
+        return 1
+    return code
 
 
 def _say(message: str) -> None:
     print(f"brummer mcp: {message}", file=sys.stderr, flush=True)
 
 
-async def relay(found: instance.Instance) -> int | None:
-    """Pump stdin lines to the instance's /ws and frames back; None if it cannot be reached (serve headless)."""
+async def relay(found: registry.Entry) -> int | None:
+    """Pump stdin lines to the instance's /ws and frames back; None if it cannot be reached."""
     from trio_websocket import ConnectionClosed, HandshakeError, open_websocket_url
 
+    assert found.ws is not None and found.token is not None  # connectable
     headers = [(b"authorization", f"Bearer {found.token}".encode())]
     connected = gone = False
     try:
@@ -99,7 +101,7 @@ async def relay(found: instance.Instance) -> int | None:
     except (HandshakeError, OSError) as exc:
         if connected:
             raise
-        _say(f"cannot reach brummer up at {found.ws} ({exc}); running the project here instead")
+        _say(f"cannot reach {found.ws}: {exc}")
         return None
     return 1 if gone else 0
 

@@ -11,7 +11,7 @@ name (idempotent, known names only) and ``snapshot`` for reading.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import trio
 
@@ -42,6 +42,9 @@ class Supervisor:
         self.controllers = {name: ProcessController(spec, self) for name, spec in project.processes.items()}
         self.force = trio.Event()  # a second Ctrl-C: skip grace periods
         self.first_spawn = trio.Event()
+        # Called before any process is activated; raises ProcessControlError to refuse (a headless brummer mcp
+        # takes the project's lock there, and refuses while a brummer up holds it).
+        self.admit: Callable[[], None] | None = None
         self._runs = itertools.count(1)
         self._changed = trio.lowlevel.ParkingLot()
         self._nursery: trio.Nursery | None = None
@@ -85,6 +88,8 @@ class Supervisor:
         """Start the loop of each name (and of its dependencies) that is not active; returns those started."""
         if self._nursery is None:
             raise ProcessControlError("the supervisor is not running")
+        if self.admit is not None:
+            self.admit()
         started: list[str] = []
 
         def visit(name: str) -> None:

@@ -143,7 +143,7 @@ def wait_exits(victims: dict[int, Victim], timeout: float) -> None:
         poll = select.poll()
         for fd in by_fd:
             poll.register(fd, select.POLLIN)  # a pidfd is readable once its process has exited
-        exited = [by_fd[fd] for fd, _ in poll.poll(int(timeout * 1000) + 1)]
+        exited = [by_fd[fd] for fd, _ in poll.poll(int(min(timeout, 3600) * 1000) + 1)]  # ms, a C int
     else:
         time.sleep(min(timeout, TICK))
         exited = [v for v in victims.values() if v.gone()]

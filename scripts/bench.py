@@ -4,7 +4,8 @@
   the wall time of the same generator writing straight to /dev/null, measured in the same run, interleaved; the
   same for concurrently (npm) and honcho (PyPI), installed into bench-cache/ on first use. Also brummer's peak RSS.
 - startup: time from starting ``brummer up`` to its first child's exec, against ``python -c 'import trio'``.
-- kill9: after ``kill -9`` of brummer, how long until its children (a grandchild and a setsid escapee) are gone.
+- kill9: after ``kill -9`` of brummer (--grace 1), how long until its processes (escapees, TERM-ignorers, a pipe
+  holder) and its guardian are gone; idle and with a busy loop on every core.
 
 Usage: scripts/bench [flood|startup|kill9 ...] [--runs N] [--lines N] [--skip-peers]
 """
@@ -186,29 +187,83 @@ def bench_startup(runs: int) -> None:
 # -- kill -9 ----------------------------------------------------------------------------------------------
 
 
+KILL9_TREE = """\
+sleep 300 & echo $! >> {pids}
+setsid sleep 301 & echo $! >> {pids}
+setsid {py} -c '{ignore}; time.sleep(302)' &
+{py} -c '{ignore}; time.sleep(303)' &
+sh -c 'sleep 304 & echo $! >> {pids}' &
+echo $$ >> {pids}
+wait
+"""
+KILL9_IGNORE = (
+    "import os,signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN);"
+    ' open("{pids}", "a").write(f"{{os.getpid()}}\\n")'
+)
+
+
 def bench_kill9(runs: int) -> None:
+    """The tests' case: a child in the group, a setsid escapee, a TERM-ignorer in the group and one escaped, a
+    grandchild holding the stdout pipe; --grace 1. Idle, then with a busy loop on every core (each in its own
+    session), then also with the guardian's autogroup given its nice value, which is what the guardian gets on a
+    kernel without autogroup (a session's nice counts only inside its autogroup otherwise)."""
     work = Path(tempfile.mkdtemp(prefix="brummer-bench-"))
     pids = work / "pids"
-    (work / "tree.sh").write_text(
-        f"sleep 300 & echo $! >> {pids}\nsetsid sleep 301 & echo $! >> {pids}\necho $$ >> {pids}\nwait\n"
-    )
-    (work / "brummer.toml").write_text(f'[processes.tree]\ncmd = "sh {work / "tree.sh"}"\ngrace = 1\n')
-    gone: list[float] = []
-    for _ in range(runs):
-        pids.unlink(missing_ok=True)
-        proc = subprocess.Popen([*BRUMMER, "up", "--dir", str(work)], stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while (not pids.exists() or len(pids.read_text().split()) < 3) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        victims = [int(p) for p in pids.read_text().split()]
-        t0 = time.perf_counter()
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        while any(_alive(p) for p in victims) and time.perf_counter() - t0 < 30:
-            time.sleep(0.005)
-        gone.append(time.perf_counter() - t0)
-    print(f"kill -9 of brummer (grace 1 s) -> grandchild, setsid escapee and child all gone: {spread(gone)}")
+    tree = KILL9_TREE.format(pids=pids, py=sys.executable, ignore=KILL9_IGNORE.format(pids=pids))
+    (work / "tree.sh").write_text(tree)
+    (work / "brummer.toml").write_text(f'[processes.tree]\ncmd = "sh {work / "tree.sh"}"\n')
+    for what, busy, no_autogroup in [
+        ("idle", False, False),
+        ("busy loop on every core", True, False),
+        ("busy loop on every core, as without autogroup", True, True),
+    ]:
+        burners = [
+            subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+            for _ in range((os.cpu_count() or 1) if busy else 0)
+        ]
+        try:
+            gone = [_kill9_once(work, pids, no_autogroup) for _ in range(runs)]
+        finally:
+            for burner in burners:
+                burner.kill()
+                burner.wait()
+        print(f"kill -9 of brummer (--grace 1) -> 6 processes and the guardian all gone, {what}: {spread(gone)}")
     shutil.rmtree(work, ignore_errors=True)
+
+
+def _kill9_once(work: Path, pids: Path, no_autogroup: bool) -> float:
+    pids.unlink(missing_ok=True)
+    cmd = [*BRUMMER, "up", "--dir", str(work), "--grace", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while (not pids.exists() or len(pids.read_text().split()) < 6) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    guardian = [c for c in _children(proc.pid) if b"guardian.py" in _read(f"/proc/{c}/cmdline")]
+    victims = [int(p) for p in pids.read_text().split()] + guardian
+    if no_autogroup:
+        for pid in guardian:
+            with open(f"/proc/{pid}/autogroup", "w") as f:
+                f.write(str(os.getpriority(os.PRIO_PROCESS, pid)))
+    t0 = time.perf_counter()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    while any(_alive(p) for p in victims) and time.perf_counter() - t0 < 30:
+        time.sleep(0.005)
+    return time.perf_counter() - t0
+
+
+def _children(pid: int) -> list[int]:
+    return [
+        int(c) for tid in os.listdir(f"/proc/{pid}/task") for c in _read(f"/proc/{pid}/task/{tid}/children").split()
+    ]
+
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
 
 
 def _alive(pid: int) -> bool:

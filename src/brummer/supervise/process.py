@@ -210,7 +210,7 @@ class ProcessController:
         self.pid, self.started_at, self.ended_at = proc.pid, time.time(), None
         self.runs_started += 1
         self.started_now += 1
-        self.sup.guardian_track(proc.pid, spec.stop_signal, self.grace)
+        self.sup.guardian_track(proc.pid, spec.stop_signal, self.grace, tree.mark)
         self._set(ProcState.RUNNING, f"pid {proc.pid}")
         self.sup.first_spawn.set()
         start_seq = self.sup.store.last_seq

@@ -67,9 +67,9 @@ class Supervisor:
     def dependents_of(self, name: str) -> list[ProcessController]:
         return [self.controllers[d] for d in self._dependents.get(name, ())]
 
-    def guardian_track(self, pid: int, signum: int, grace: float) -> None:
+    def guardian_track(self, pid: int, signum: int, grace: float, mark: str) -> None:
         if self.guardian is not None:
-            self.guardian.track(pid, pid, int(signum), grace)
+            self.guardian.track(pid, pid, int(signum), grace, mark)
 
     def guardian_untrack(self, pid: int) -> None:
         if self.guardian is not None:

@@ -141,10 +141,13 @@ class RunTree:
             self.escapees.add(pid)
 
     def signal(self, sig: int) -> None:
-        signal_group(self.pgid, sig)
-        for pid in list(self.escapees):
-            if not signal_marked(pid, RUN_VAR, self.mark, sig):
-                self.escapees.discard(pid)
+        """Send ``sig`` to the group and the escapees, then SIGCONT: a stopped process (SIGSTOP, Ctrl-Z) could
+        not act on a stop signal it handles until continued, and shutdown would wait the whole grace."""
+        for each in (sig,) if sig in (signal.SIGKILL, signal.SIGCONT) else (sig, signal.SIGCONT):
+            signal_group(self.pgid, each)
+            for pid in list(self.escapees):
+                if not signal_marked(pid, RUN_VAR, self.mark, each):
+                    self.escapees.discard(pid)
 
     def alive(self) -> bool:
         self.escapees = {pid for pid in self.escapees if pid_alive(pid)}

@@ -14,6 +14,7 @@ from brummer.supervise.spawn import Spawner
 from brummer.supervise.tree import INSTANCE_VAR, RUN_VAR
 
 GUARDIAN = Path(__file__).with_name("guardian.py")
+GUARDIAN_NICE = 10
 EXIT_WAIT = 3.0  # a clean exit's sweep takes milliseconds; do not hang brummer's exit on a stuck guardian
 
 
@@ -41,9 +42,12 @@ class Guardian:
         finally:
             os.close(read_end)
         with contextlib.suppress(OSError):
-            # Lowest CPU priority at once: its interpreter start must not compete with brummer's first children
-            # on a small machine. It only ever waits on a pipe, and its cleanup (if brummer dies) has no hurry.
-            os.setpriority(os.PRIO_PROCESS, proc.pid, 19)
+            # A low CPU priority at once, so that its interpreter start does not compete with brummer's first
+            # children on a small machine; but not the lowest: after a kill -9 it must keep its promise (grace + 2 s)
+            # with every core busy. Without autogroup, nice 19 against nice-0 busy loops gets ~1.5% of a core and
+            # waits long for each wake-up (docs/benchmarks.md: --grace 1, all gone after 2.1 s, up to 2.5 s);
+            # nice 10 gets ~10% (1.3 s). A nice value cannot be lowered again unprivileged: it is chosen once, here.
+            os.setpriority(os.PRIO_PROCESS, proc.pid, GUARDIAN_NICE)
         return cls(proc, write_end)
 
     def _send(self, line: str) -> None:
@@ -54,8 +58,9 @@ class Guardian:
         except OSError:
             self._fd = None
 
-    def track(self, pid: int, pgid: int, signum: int, grace: float) -> None:
-        self._send(f"track {pid} {pgid} {signum} {grace}")
+    def track(self, pid: int, pgid: int, signum: int, grace: float, mark: str) -> None:
+        """A run started: its group, stop signal, grace and ``BRUMMER_RUN`` mark (hex: a name may hold any byte)."""
+        self._send(f"track {pid} {pgid} {signum} {grace!r} {os.fsencode(mark).hex()}")
 
     def untrack(self, pid: int) -> None:
         self._send(f"untrack {pid}")

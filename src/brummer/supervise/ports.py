@@ -18,10 +18,8 @@ import functools
 import ipaddress
 import os
 import pwd
-import re
-import shlex
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -310,30 +308,3 @@ def user_name(uid: int) -> str:
         return pwd.getpwuid(uid).pw_name
     except KeyError:
         return f"uid {uid}"
-
-
-# -- which port a process meant --------------------------------------------------------------------------------
-
-_PORT_FLAG = re.compile(r"(?:^|\s)(?:--port|-p)(?:=|\s+)(\d{1,5})\b")
-_HOST_PORT = re.compile(r"(?:^|\s)(?:[\w.-]+|\[[0-9a-fA-F:]+\])?:(\d{2,5})(?:\s|$)")
-_BARE_PORT = re.compile(r"\brunserver(?:\s+-\S+)*\s+(\d{2,5})\b")
-DJANGO_DEFAULT = 8000
-
-
-def guess_port(urls: Iterable[str], env: Mapping[str, str], commands: Iterable[str]) -> int | None:
-    """The port a process meant to listen on, for a failure message that names none ("That port is already in
-    use"): its URLs, else ``PORT``, else ``--port N`` / ``-p N`` / ``HOST:N`` on its command lines, else Django's
-    default for ``runserver``."""
-    for url in urls:
-        return origin(url)[1]
-    with contextlib.suppress(ValueError):
-        if 0 < (port := int(env.get("PORT", ""))) < 65536:
-            return port
-    for command in commands:
-        for pattern in (_PORT_FLAG, _HOST_PORT, _BARE_PORT):
-            if (match := pattern.search(command)) and 0 < int(match.group(1)) < 65536:
-                return int(match.group(1))
-        with contextlib.suppress(ValueError):
-            if "runserver" in shlex.split(command):
-                return DJANGO_DEFAULT
-    return None

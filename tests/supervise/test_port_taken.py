@@ -39,6 +39,14 @@ def test_lines_that_only_say_in_use_are_not_port_messages() -> None:
     assert find_port_taken("heap in use: 40 MB\nthe name 'x' is in use\n") == []
 
 
+def test_a_flood_is_looked_at_only_at_its_ends() -> None:
+    """A crash's last words end a big batch and are found; the middle of a flood is not scanned (it costs)."""
+    flood = "x" * 80 + "\n"
+    message = "Error: listen EADDRINUSE: address already in use :::3000\n"
+    assert [t.port for t in find_port_taken(flood * 1000 + message)] == [3000]
+    assert find_port_taken(flood * 500 + message + flood * 500) == []
+
+
 @pytest.mark.parametrize(
     ("env", "commands", "port"),
     [

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import trio
 
-from brummer.logs.port_taken import HINT, PortTaken, find_port_taken
+from brummer.logs.port_taken import PortTaken, find_port_taken
 
 URL_RE = re.compile(r"\b(?:https?|wss?)://(?:\[[0-9a-fA-F:.]+\])?[^\s<>\"'`{}|\\^\[\]]*")
 TRAILING = ".,;:!?)]}'\""
@@ -123,7 +123,7 @@ class UrlWatch:
     def saw_output(self, plain: str) -> None:
         """New output (ANSI-stripped): look for port-in-use messages, wake the watcher if it waits for output."""
         room = MAX_CLASHES - len(self.clashes)
-        new = find_port_taken(plain)[:room] if room > 0 and HINT in plain else []
+        new = find_port_taken(plain)[:room] if room > 0 else []
         self.clashes += new
         self.output = self.output or self.wants_output
         if new or self.wants_output:

@@ -57,3 +57,6 @@ def test_commands_are_shortened() -> None:
     assert ports.short_command(argv) == "node .../vite --port 5173"
     assert ports.short_command(["python3", "-c", "x" * 100], width=20) == "python3 -c xxxxxxxx…"
     assert ports.short_command([]) == "?"
+    code = "import socket\nopen('/tmp/port', 'w')"
+    assert ports.short_command(["/usr/bin/python3", "-c", code]) == "python3 -c import socket open('/tmp/port', 'w')"
+    assert ports.short_command(["sh", "-c", "serve ./dist/", "--root=x/y"]) == "sh -c serve ./dist/ --root=x/y"

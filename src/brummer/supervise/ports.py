@@ -258,9 +258,16 @@ def short_command(argv: list[str], width: int = COMMAND_WIDTH) -> str:
     if not argv:
         return "?"
     words = [os.path.basename(argv[0])]
-    words += [f".../{os.path.basename(a.rstrip('/'))}" if "/" in a.rstrip("/") else a for a in argv[1:]]
-    text = " ".join(words).replace("\n", " ")
+    words += [_short_path(arg) for arg in argv[1:]]
+    text = " ".join(" ".join(words).split())  # newlines and runs of spaces of inline code, folded
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _short_path(arg: str) -> str:
+    """A path's last part; anything else (inline code, a URL, ``--flag=a/b``) as it is."""
+    if "/" not in arg.strip("/") or "://" in arg or any(c in arg for c in " \t\n'\"();=,"):
+        return arg
+    return ".../" + os.path.basename(arg.rstrip("/"))
 
 
 def _uid(pid: int) -> int:

@@ -62,11 +62,19 @@ class PortWatch:
             return
         try:
             await self._loop()
+        except Exception as exc:  # a bug here must not take the run down: the old rule takes over
+            self._broken(exc)
         finally:
             self.store.unwatch_urls(self.process, self.watch)
             if self.watch.clashes:  # the run printed it as it died: say it before the run is recorded as failed
                 with trio.CancelScope(shield=True), trio.move_on_after(EXPLAIN_WAIT):
-                    await self._explain()
+                    try:
+                        await self._explain()
+                    except Exception as exc:
+                        self._broken(exc)
+
+    def _broken(self, exc: Exception) -> None:
+        self.store.note(f"port watch failed: {exc!r}", self.process, "warn")
 
     async def _loop(self) -> None:
         assert self.watch is not None
@@ -101,6 +109,8 @@ class PortWatch:
             return ports.owned(urls, ports.tree_pids(pgid, escapees, mark))
 
         owned, complete = await trio.to_thread.run_sync(check, abandon_on_cancel=True)
+        if owned:
+            self.note = ""  # it listens after all (Vite on the next port): a later failure is not about the port
         for url in urls:
             # Owned: ours. Sockets of the tree we may not read (a setuid helper): the old rule, first to print.
             if (url in owned or not complete) and self.store.claim_url(self.process, url, first_wins=url not in owned):

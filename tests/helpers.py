@@ -94,3 +94,49 @@ def pid_alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+SERVE = """
+import argparse, socket, sys, time
+ap = argparse.ArgumentParser()
+ap.add_argument("--port", type=int, default=0)
+ap.add_argument("--host", default="127.0.0.1")
+ap.add_argument("--url-host", default="localhost")
+ap.add_argument("--print-first", action="store_true")  # print the URL, then bind (Django, many CLIs)
+ap.add_argument("--delay", type=float, default=0.0)  # before binding
+ap.add_argument("--port-file")
+ap.add_argument("--prefix", default="Local: ")
+args = ap.parse_args()
+def say(port):
+    print(f"{args.prefix}http://{args.url_host}:{port}/", flush=True)
+if args.print_first:
+    say(args.port)
+time.sleep(args.delay)
+s = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
+s.bind((args.host, args.port))
+s.listen()
+port = s.getsockname()[1]
+if args.port_file:
+    open(args.port_file + ".tmp", "w").write(str(port))
+    import os; os.rename(args.port_file + ".tmp", args.port_file)
+if not args.print_first:
+    say(port)
+while True:
+    time.sleep(60)
+"""
+
+
+def serve_script(directory: Path) -> str:
+    """A tiny server that listens (port 0 unless ``--port``) and prints its URL; returns the command to run it."""
+    path = directory / "serve.py"
+    path.write_text(SERVE)
+    return f"{PY} -u {path}"
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (bind to 0, read it, close)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

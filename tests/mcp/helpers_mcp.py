@@ -29,10 +29,15 @@ from helpers import PY, Running, load, running, write_project
 
 MAX_MESSAGE = 32 * 1024 * 1024
 SERVER = """
-import sys, time
+import socket, sys, time
 print("booting", flush=True)
 time.sleep(0.2)
-print("Local: http://localhost:5999/", flush=True)
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()  # a URL is the process's own once it listens there
+open("port.tmp", "w").write(str(s.getsockname()[1]))
+__import__("os").rename("port.tmp", "port")
+print(f"Local: http://localhost:{s.getsockname()[1]}/", flush=True)
 print("warning: something odd", file=sys.stderr, flush=True)
 print("ERROR: database unreachable", file=sys.stderr, flush=True)
 print("TypeError: cannot read property 'x' of undefined", file=sys.stderr, flush=True)
@@ -82,6 +87,11 @@ def demo_project(tmp_path: Path, **extra: str) -> ProjectSpec:
         **extra,
     )
     return load(root)
+
+
+def web_url(project: ProjectSpec) -> str:
+    """The URL the demo project's web server printed (it listens on a free port and writes it to ``port``)."""
+    return f"http://localhost:{(project.root / 'port').read_text()}/"
 
 
 @asynccontextmanager

@@ -9,7 +9,7 @@ from typing import Any
 import mcp_types as types
 import pytest
 import trio
-from helpers_mcp import MAX_MESSAGE, Served, demo_project, frame, serving, structured
+from helpers_mcp import MAX_MESSAGE, Served, demo_project, frame, serving, structured, web_url
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp.shared.subscriptions import ResourceUpdated
 from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket_url
@@ -57,7 +57,8 @@ async def test_both_eras(tmp_path: Path, mode: str, version: str) -> None:
 @pytest.mark.parametrize("mode", ["legacy", "auto"])
 async def test_resources(tmp_path: Path, mode: str) -> None:
     with trio.fail_after(30):
-        async with serving(demo_project(tmp_path)) as served, served.ws(mode) as client:
+        project = demo_project(tmp_path)
+        async with serving(project) as served, served.ws(mode) as client:
             await client.call_tool("wait_for", {"name": "web", "condition": "url"})
             listed = await client.list_resources()
             uris = [str(resource.uri) for resource in listed.resources]
@@ -82,7 +83,7 @@ async def test_resources(tmp_path: Path, mode: str) -> None:
 
             processes = await read("brummer://processes")
             assert [p["name"] for p in processes["processes"]] == ["web", "job", "idle"]
-            assert (await read("brummer://urls"))["urls"][0]["url"] == "http://localhost:5999/"
+            assert (await read("brummer://urls"))["urls"][0]["url"] == web_url(project)
             assert "errors" in await read("brummer://errors")
             logs = await read("brummer://logs/web")
             assert "booting" in [line["text"] for line in logs["lines"]] and logs["next"] >= 1

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import trio
-from helpers_mcp import demo_project, frame, structured
+from helpers_mcp import demo_project, frame, structured, web_url
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
@@ -52,11 +52,11 @@ async def test_headless_over_stdio(tmp_path: Path, mode: str, version: str) -> N
                 "wait_for", {"name": "web", "condition": "url", "timeout_s": 30}, progress_callback=on_progress
             )
             web = structured(url)["process"]
-            assert structured(url)["match"] == "http://localhost:5999/" and web["pid"]
+            assert structured(url)["match"] == web_url(project) and web["pid"]
             tail = structured(await client.call_tool("logs_tail", {"name": "web", "stream": "stdout"}))
             assert "booting" in [line["text"] for line in tail["lines"]]
             read = await client.read_resource("brummer://urls")
-            assert "http://localhost:5999/" in read.contents[0].text  # type: ignore[union-attr]
+            assert web_url(project) in read.contents[0].text  # type: ignore[union-attr]
         await wait_gone(web["pid"])  # the agent left: what it started is stopped
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema
 import pytest
 import trio
-from helpers_mcp import demo_project, serving, structured, text_of
+from helpers_mcp import demo_project, serving, structured, text_of, web_url
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
@@ -81,7 +81,7 @@ async def test_logs_tail_and_search(tmp_path: Path) -> None:
             assert (await call(client, "wait_for", name="web", condition="url"))["met"]
             tail = await call(client, "logs_tail", name="web")
             texts = [line["text"] for line in tail["lines"]]
-            assert "booting" in texts and "Local: http://localhost:5999/" in texts
+            assert "booting" in texts and f"Local: {web_url(project)}" in texts
             assert tail["count"] == len(tail["lines"]) and tail["gap"] == 0
             assert tail["next"] == tail["lines"][-1]["seq"]
             assert [line["seq"] for line in tail["lines"]] == sorted(line["seq"] for line in tail["lines"])
@@ -166,7 +166,7 @@ async def test_errors_urls_and_proxy(tmp_path: Path) -> None:
             assert "unknown process" in await refused(client, "errors_list", name="nope")
 
             urls = await call(client, "urls_list")
-            assert urls["urls"] == [{"process": "web", "url": "http://localhost:5999/", "proxy_url": None}]
+            assert urls["urls"] == [{"process": "web", "url": web_url(project), "proxy_url": None}]
             assert "not built" in urls["note"]
 
             requests = await call(client, "proxy_requests", name="web", status="5xx", path="/api", since=0, limit=10)
@@ -180,10 +180,11 @@ async def test_wait_for(tmp_path: Path) -> None:
         async with serving(project) as served, served.ws() as client:
             ready = await call(client, "wait_for", name="web", condition="ready", timeout_s=20)
             assert (ready["met"], ready["reason"], ready["state"]) == (True, "met", "ready")
-            url = await call(client, "wait_for", name="web", condition="url", pattern="5999")
-            assert url["match"] == "http://localhost:5999/"
+            port = web_url(project).split(":")[-1].strip("/")
+            url = await call(client, "wait_for", name="web", condition="url", pattern=port)
+            assert url["match"] == web_url(project)
             line = await call(client, "wait_for", name="web", condition="log", pattern="^Local:")
-            assert line["match"] == "Local: http://localhost:5999/"
+            assert line["match"] == f"Local: {web_url(project)}"
             missing = await call(client, "wait_for", name="web", condition="url", pattern="nowhere", timeout_s=0)
             assert (missing["met"], missing["reason"]) == (False, "timeout")
 

@@ -15,9 +15,7 @@ from mcp.client.stdio import StdioServerParameters
 from test_mcp_stdio import LEGACY, Raw
 
 from brummer import registry
-from helpers import PY, write_project
-
-WEB = "import time; print('Local: http://localhost:5997/', flush=True); time.sleep(300)"
+from helpers import PY, serve_script, write_project
 
 
 class Up:
@@ -58,11 +56,11 @@ class Up:
 
 
 async def test_brummer_up_serves_mcp(tmp_path: Path) -> None:
-    root = write_project(tmp_path / "proj", brummer_toml=f'[processes.web]\ncmd = "{PY} -c \\"{WEB}\\""\n')
+    root = write_project(tmp_path / "proj", brummer_toml=f'[processes.web]\ncmd = "{serve_script(tmp_path)}"\n')
     up = Up(root, tmp_path / "up.out")
     second: Up | None = None
     try:
-        await up.wait_for_output("url http://localhost:5997/")
+        await up.wait_for_output("url http://localhost:")
         with trio.fail_after(30):
             while (found := registry.find_up(root)) is None or not found.connectable:
                 await trio.sleep(0.05)

@@ -9,7 +9,7 @@ import trio
 
 from brummer.supervise.readiness import http_answers, tcp_open
 from brummer.supervise.state import ProcState
-from helpers import PY, load, running, write_project
+from helpers import PY, load, running, serve_script, write_project
 
 SERVER = """
 import http.server, socketserver, sys, time
@@ -71,10 +71,11 @@ async def test_probes_say_no_without_a_server() -> None:
 async def test_none_never_becomes_ready(tmp_path: Path) -> None:
     root = write_project(
         tmp_path,
-        brummer_toml="""
+        brummer_toml=f"""
         [processes.quiet]
-        cmd = "echo http://localhost:1234/; sleep 30"
+        cmd = "{serve_script(tmp_path)}"
         ready = "none"
+        grace = 1
         """,
     )
     async with running(load(root), ["quiet"]) as r:

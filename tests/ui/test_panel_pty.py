@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -23,10 +24,14 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "webapp"
 BOUND = 30.0  # seconds any one step may take before the test fails (a bound, not a measurement)
 
 WEB = """\
-import time
-print("Local: http://127.0.0.1:5999/", flush=True)
+import socket, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()  # a URL is the process's own once it listens there
+print(f"Local: http://127.0.0.1:{s.getsockname()[1]}/", flush=True)
 time.sleep(300)
 """
+WEB_URL = re.compile(r"http://127\.0\.0\.1:\d+/")
 WORKER = """\
 import time
 for i in range(10**6):
@@ -165,7 +170,9 @@ def test_restart_by_key_then_quit(tmp_path: Path) -> None:
     )
     term = Terminal(["--dir", str(root)])
     try:
-        lines = term.wait_frame(lambda lines: "http://127.0.0.1:5999/" in " ".join(lines), "web's URL in the table")
+        lines = term.wait_frame(
+            lambda lines: WEB_URL.search(" ".join(table_row(lines, "web") or ())) is not None, "web's URL"
+        )
         assert "restarts" in lines[1] and restarts_of("web", lines) == "0"
         term.wait_frame(lambda lines: any(line.startswith("› web") for line in lines), "web selected")
         term.child.send("r")
@@ -189,7 +196,7 @@ def test_signals_are_the_clean_shutdown(tmp_path: Path, how: str, code: int) -> 
     root = write_project(tmp_path / "proj", Procfile=f"web: {PY} {tmp_path / 'web.py'}\n")
     term = Terminal(["--dir", str(root)], cols=60, rows=12)
     try:
-        lines = term.wait_frame(lambda lines: "http://127.0.0.1:5999/" in " ".join(lines), "the URL at 60 columns")
+        lines = term.wait_frame(lambda lines: WEB_URL.search(" ".join(lines)) is not None, "the URL at 60 columns")
         assert "state" in lines[1] and "pid" not in lines[1]
         term.child.send("\x1a?")  # Ctrl-Z does not suspend brummer in the panel: the next key is answered
         term.wait_frame(lambda lines: any("(? or Esc closes)" in line for line in lines), "the help")

@@ -28,9 +28,12 @@ from brummer.ui.output import Output
 from brummer.ui.panel import Panel, serve_panel
 from helpers import PY, Running, load, running, write_project
 
+WEB = "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); " + (
+    "print(f'Local: http://127.0.0.1:{s.getsockname()[1]}/'); time.sleep(300)"  # listens: the URL is its own
+)
 PROCFILE = f"""\
 ticker: {PY} -u -c "import time; [print('tick', i, flush=True) or time.sleep(0.05) for i in range(10**6)]"
-web: echo 'Local: http://127.0.0.1:5999/'; exec sleep 300
+web: {PY} -u -c "{WEB}"
 """
 
 

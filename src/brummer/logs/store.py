@@ -24,7 +24,7 @@ from brummer.logs import query
 from brummer.logs.error_book import ErrorBook
 from brummer.logs.lines import strip
 from brummer.logs.query import Batch, LogLine, TailResult
-from brummer.logs.urls import find_urls, origin
+from brummer.logs.urls import UrlWatch, find_urls, origin
 
 if TYPE_CHECKING:
     from brummer.logs.errors import DetectedError, ErrorScanner
@@ -46,7 +46,8 @@ class ProcessLog:
     total_lines: int = 0  # ever appended, including evicted
     scanners: dict[str, ErrorScanner] = field(default_factory=dict)
     last_feed: dict[str, float] = field(default_factory=dict)
-    urls: dict[str, float] = field(default_factory=dict)  # url -> first seen (wall time)
+    urls: dict[str, float] = field(default_factory=dict)  # url -> first seen (wall time); owned ones only
+    watch: UrlWatch | None = None  # while a run's port watcher confirms URLs (Linux): printed ones go there
 
     def live(self) -> list[Batch]:
         return self.batches[self.head :] if self.head else self.batches
@@ -85,6 +86,8 @@ class LogStore:
         plain = strip(text)
         if _URL_HINT(plain):
             self._detect_urls(log, plain)
+        if log.watch is not None:
+            log.watch.saw_output(plain)
         self._scan_errors(log, stream, plain, batch)
         self._wake()
         return batch
@@ -125,17 +128,46 @@ class LogStore:
         return batch
 
     def _detect_urls(self, log: ProcessLog, plain: str) -> None:
+        """A printed URL is the process's own once it listens on it (its watcher checks); without a watcher (no
+        /proc to read), the first process to print a server's URL gets it."""
         for url in find_urls(plain):
-            if url in log.urls or self._claimed_elsewhere(log, url):
+            if url in log.urls:
                 continue
-            log.urls[url] = time.time()
-            self.bus.publish(UrlDetected(log.name, url))
-            self._urls_changed.unpark_all()
+            if log.watch is not None:
+                log.watch.mention(url)
+            elif not self._claimed_elsewhere(log, url):
+                self._claim(log, url)
 
     def _claimed_elsewhere(self, log: ProcessLog, url: str) -> bool:
         """A server another process announced (a web server logging the API it calls is not the API)."""
         key = origin(url)
         return any(key == origin(u) for other in self._logs.values() if other is not log for u in other.urls)
+
+    def _claim(self, log: ProcessLog, url: str) -> None:
+        log.urls[url] = time.time()
+        self.bus.publish(UrlDetected(log.name, url))
+        self._urls_changed.unpark_all()
+        self._wake()
+
+    def watch_urls(self, process: str) -> UrlWatch:
+        """From now on ``process``'s printed URLs wait in the returned watch until ``claim_url``."""
+        watch = self._log(process).watch = UrlWatch()
+        return watch
+
+    def unwatch_urls(self, process: str, watch: UrlWatch) -> None:
+        log = self._log(process)
+        if log.watch is watch:
+            log.watch = None
+
+    def claim_url(self, process: str, url: str, *, first_wins: bool = False) -> bool:
+        """Credit ``url`` to ``process`` (its run listens there); with ``first_wins``, only if no other process has
+        it (today's rule, where sockets cannot be read). Returns whether the process has it now."""
+        log = self._log(process)
+        if url not in log.urls:
+            if first_wins and self._claimed_elsewhere(log, url):
+                return False
+            self._claim(log, url)
+        return True
 
     def _scan_errors(self, log: ProcessLog, stream: str, plain: str, batch: Batch) -> None:
         scanner = log.scanners.get(stream)

@@ -3,13 +3,21 @@
 Only URLs a developer would open on this machine count: loopback, ``0.0.0.0`` / ``[::]`` (shown as localhost),
 ``*.localhost``, private LAN ranges and link-local addresses. Links to public hosts (docs, registries, "learn more
 at https://...") are ignored: the Go brummer proxied every one of them.
+
+A URL a process prints is only a candidate: on Linux its run's port watcher credits it to the process once the
+process listens on it (``UrlWatch``, ``supervise.port_watch``), since a web server also prints the API it calls.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
+
+import trio
+
+from brummer.logs.port_taken import PortTaken, find_port_taken
 
 URL_RE = re.compile(r"\b(?:https?|wss?)://(?:\[[0-9a-fA-F:.]+\])?[^\s<>\"'`{}|\\^\[\]]*")
 TRAILING = ".,;:!?)]}'\""
@@ -82,3 +90,50 @@ def origin(url: str) -> tuple[str, int]:
     except ValueError:
         port = default
     return host, port
+
+
+MAX_CANDIDATES = 16  # printed URLs awaiting a listening socket, per run (a log naming more is a client's)
+MAX_CLASHES = 8  # port-in-use messages awaiting an explanation
+
+
+@dataclass(slots=True, eq=False)
+class UrlWatch:
+    """A run's URLs that are printed but not yet owned, and the port-in-use lines it printed: what the store hands
+    to the run's port watcher (``supervise.port_watch``), which credits a URL only once the run listens on it.
+
+    ``wait()`` returns when there is news: a new URL, a port-in-use line, or (while ``wants_output``) any output,
+    which is when a server that prints before it binds has usually bound."""
+
+    candidates: dict[str, float] = field(default_factory=dict)  # url -> trio time it was first printed
+    clashes: list[PortTaken] = field(default_factory=list)
+    fresh: bool = False  # a URL was added since the watcher last looked
+    output: bool = False  # the run printed something since the watcher last looked (only while wants_output)
+    wants_output: bool = False
+    _lot: trio.lowlevel.ParkingLot = field(default_factory=trio.lowlevel.ParkingLot)
+
+    def mention(self, url: str) -> None:
+        if url in self.candidates:
+            return
+        if len(self.candidates) >= MAX_CANDIDATES:
+            del self.candidates[next(iter(self.candidates))]
+        self.candidates[url] = trio.current_time()
+        self.fresh = True
+        self._lot.unpark_all()
+
+    def saw_output(self, plain: str) -> None:
+        """New output (ANSI-stripped): look for port-in-use messages, wake the watcher if it waits for output."""
+        room = MAX_CLASHES - len(self.clashes)
+        new = find_port_taken(plain)[:room] if room > 0 else []
+        self.clashes += new
+        self.output = self.output or self.wants_output
+        if new or self.wants_output:
+            self._lot.unpark_all()
+
+    def news(self) -> bool:
+        return self.fresh or self.output or bool(self.clashes)
+
+    async def wait(self) -> None:
+        if self.news():
+            await trio.lowlevel.checkpoint()
+        else:
+            await self._lot.park()

@@ -23,6 +23,7 @@ from brummer.config.spec import Condition, ProcessSpec, RestartPolicy
 from brummer.errors import SpawnError
 from brummer.supervise import readiness
 from brummer.supervise.pipes import read_pipes
+from brummer.supervise.port_watch import PortWatch
 from brummer.supervise.state import ProcessInfo, ProcState
 from brummer.supervise.tree import RunTree
 
@@ -62,6 +63,7 @@ class ProcessController:
         self._stop_how = ""
         self._loop_scope: trio.CancelScope | None = None
         self._wait_scope: trio.CancelScope | None = None
+        self._ports: PortWatch | None = None
 
     @property
     def name(self) -> str:
@@ -215,7 +217,11 @@ class ProcessController:
         self.sup.first_spawn.set()
         start_seq = self.sup.store.last_seq
         readers_done = trio.Event()
+        self._ports = PortWatch(
+            self.sup.store, self.name, tree, env=env, command=spec.display_command, instance=self.sup.spawner.instance
+        )
         async with trio.open_nursery() as run:
+            run.start_soon(self._ports.serve)  # confirms its URLs by its listening sockets, explains taken ports
             reader_scope = trio.CancelScope(shield=True)  # readers outlive a cancellation until drained
             run.start_soon(read_pipes, proc, self.sup.store, self.name, self.runs_started, reader_scope, readers_done)
             run.start_soon(self._watch_ready, start_seq, env)
@@ -309,7 +315,8 @@ class ProcessController:
         if self.stopped:
             self._set(ProcState.EXITED, f"stopped ({self._stop_how})")
         elif failed:
-            self._set(ProcState.FAILED, self.info().describe_exit())
+            why = self._ports.note if self._ports else ""  # "port 5173 is taken by pid 1234 (...)"
+            self._set(ProcState.FAILED, self.info().describe_exit() + (f"; {why}" if why else ""))
         else:
             self._set(ProcState.EXITED, "exit code 0")
         return failed

@@ -38,6 +38,7 @@ async def wait_ready(
     if check.kind == "none":
         await trio.sleep_forever()
     if check.kind == "url":
+        # Only a URL the process owns: on Linux one its run listens on (supervise.port_watch), not one it mentioned.
         while not (urls := store.urls(process).get(process)):
             await store.wait_urls_changed()
         return f"url {urls[0]}"

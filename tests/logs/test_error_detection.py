@@ -262,3 +262,21 @@ def test_detected_error_is_frozen_and_hashable() -> None:
     assert hash(error) == hash(DetectedError(error.family, error.type, error.message, error.location, error.lines))
     with pytest.raises(AttributeError):
         error.message = "y"  # type: ignore[misc]
+
+
+def test_clean_signals_on_hostile_lines_give_one_short_reason() -> None:
+    long = 64 * 1024  # the longest line the store keeps
+    lines = [
+        "12:00:00 PM [vite] (client) hmr update " + "/src/a.ts, " * (long // 11),
+        "webpack 5.90.0 compiled with " + "1 in " * (long // 5),
+        "x[vite] " * (long // 8) + "[vite] page reload src/x.ts",
+        "✓ Compiled " + "\x07 \u202e" * (long // 3),
+    ]
+    found = [f for f in scan_all([lines]) if isinstance(f, CleanCycle)]
+    assert [f.reason.split()[0:2] for f in found] == [
+        ["vite:", "hmr"],
+        ["webpack:", "compiled"],
+        ["vite:", "page"],
+        ["next:", "Compiled"],
+    ]
+    assert all(len(f.reason) <= 120 and "\n" not in f.reason for f in found)

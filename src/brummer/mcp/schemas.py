@@ -244,8 +244,8 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         "errors_list",
         "Open errors found in the logs, grouped (the same error seen again counts up): type, message, location, "
-        "count, first and last seen, the lines of the error. Most recent first. An error its tool reported fixed (a "
-        "clean watch cycle) is resolved: listed only with include_resolved, with resolved_at and resolved_by.",
+        "count, first and last seen, the lines of the error. Most recent first. include_resolved: also the ones "
+        "their tool reported fixed.",
         _input(
             {
                 "name": OPTIONAL_NAME,

@@ -35,7 +35,9 @@ from ._common import (
     strip_blank_tail,
 )
 
-_VITE = re.compile(r"^(?:.*\s)?\[vite\](?: \([\w-]+\))? (Internal server error|Pre-transform error): (.*)$")
+_VITE = "[vite] "
+_VITE_ENV = re.compile(r"\([\w-]+\) ")  # Vite 6+: "[vite] (client) hmr update ..."
+_VITE_ERROR = re.compile(r"(Internal server error|Pre-transform error): (.*)$")
 _VITE_BLOCK = {"error during build:": "BuildError", "error when starting dev server:": "StartupError"}
 _VITE_TYPES = {"Internal server error": "InternalServerError", "Pre-transform error": "PreTransformError"}
 _NEW_ENTRY = re.compile(r"^(?:\d{1,2}:\d{2}:\d{2}|\s*VITE v\d|\s*➜ |\s*\[vite\] )")
@@ -46,9 +48,8 @@ _VITE_FILE = re.compile(r"^\s*(?:File|file): (\S+:\d+:\d+)\s*$")
 _VITE_BOX = re.compile(r"╭─\[ ?(\S+:\d+:\d+) ?\]")
 _VITE_FILE_ANY = re.compile(r"^\s*(?:File|file): (\S+)\s*$")
 _CONFIG_FAILED = "failed to load config from "
-_RESTART_FAILED = re.compile(r"^(?:.*\s)?\[vite\] server restart failed$")
-_VITE_ENTRY = re.compile(r"^(?:.*\s)?\[vite\] (?:\([\w-]+\) )?(.*)$")
-_VITE_CLEAN = re.compile(r"^(?:hmr update|page reload) \S|^server restarted\.$")
+_RESTART_FAILED = "server restart failed"
+_VITE_CLEAN = re.compile(r"(?:hmr update|page reload) \S|server restarted\.$")
 _VITE_READY = re.compile(r"^\s*➜\s+Local:")
 VITE_FAMILIES = ("vite", "esbuild")  # Vite runs esbuild (config, dependency scan, transforms before Vite 8)
 CONFIG_FILES = ("vite.config.",)  # what an HMR update says nothing about
@@ -58,7 +59,8 @@ _ESBUILD_AT = re.compile(r"^\s+(\S.*?):(\d+):(\d+):$")
 
 _WEBPACK = re.compile(r"^ERROR in (\S+)(?: (\d+):(\d+)(?:-\d+)?)?")
 _WEBPACK_END = re.compile(r"^(?:(?:ERROR|WARNING) in |webpack \d|\S+ \d+\.\d+\.\d+ compiled)")
-_WEBPACK_DONE = re.compile(r"^webpack(?: \d[\w.-]*)? compiled (successfully|with .*?)(?: in [\d.]+ ?m?s)?$")
+_WEBPACK_DONE = re.compile(r"webpack(?: \d[\w.-]*)? compiled (successfully|with )")
+_WEBPACK_TOOK = re.compile(r" in [\d.]+ ?m?s$")
 
 _MAX_BODY = 150
 _BODY, _FRAMES, _PROPS = range(3)
@@ -122,7 +124,7 @@ class ViteRestartGroup(ViteGroup):
         self.config = above[len(_CONFIG_FAILED) :].strip()
 
     def feed(self, line: str) -> Verdict:
-        if _RESTART_FAILED.match(line):
+        if _vite_entry(line) == _RESTART_FAILED:
             self.lines.append(line)
             return Verdict.DONE
         if _NEW_ENTRY.match(line) or len(self.lines) > _MAX_BODY:
@@ -198,17 +200,15 @@ class WebpackGroup(Group):
 def start(line: str, lookback: Sequence[str]) -> Group | None:
     if line in _VITE_BLOCK:
         return ViteGroup(line, _VITE_BLOCK[line], "")
-    if "[vite]" in line:
-        m = _VITE.match(line)
+    entry = _vite_entry(line)
+    if entry is not None:
+        m = _VITE_ERROR.match(entry)
         if m:
             return ViteGroup(line, _VITE_TYPES[m.group(1)], m.group(2))
-        above = lookback[-1] if lookback else ""
-        if above.startswith(_CONFIG_FAILED) or _RESTART_FAILED.match(line):
-            entry = _VITE_ENTRY.match(line)
-            header = entry.group(1) if entry else line
-            if above.startswith(_CONFIG_FAILED):
-                return ViteRestartGroup(above, line, header)
-            return ViteGroup(line, "RestartError", header)  # a restart that failed for another reason
+        if lookback and lookback[-1].startswith(_CONFIG_FAILED):
+            return ViteRestartGroup(lookback[-1], line, entry)
+        if entry == _RESTART_FAILED:
+            return ViteGroup(line, "RestartError", entry)  # a restart that failed for another reason
         return None
     m = _ESBUILD.match(line)
     if m:
@@ -226,18 +226,33 @@ def start(line: str, lookback: Sequence[str]) -> Group | None:
     return None
 
 
+def _vite_entry(line: str) -> str | None:
+    """What a Vite log entry says: the text after ``[vite] `` (and Vite 6's ``(client) ``), or None. A search,
+    not a regex with a leading ``.*``: this runs on every Vite line, and on hostile 64 KiB lines."""
+    at = line.find(_VITE)
+    while at > 0 and not line[at - 1].isspace():
+        at = line.find(_VITE, at + 1)
+    if at < 0:
+        return None
+    entry = line[at + len(_VITE) :]
+    env = _VITE_ENV.match(entry)
+    return entry[env.end() :] if env else entry
+
+
 def clean(line: str) -> CleanCycle | None:
-    if "[vite]" in line:
-        entry = _VITE_ENTRY.match(line)
-        what = entry.group(1) if entry else ""
-        if not _VITE_CLEAN.match(what):
+    entry = _vite_entry(line)
+    if entry is not None:
+        if not _VITE_CLEAN.match(entry):
             return None
-        if what.startswith("server"):
+        if entry.startswith("server"):
             return clean_cycle(VITE_FAMILIES, "vite: server restarted")
-        return clean_cycle(VITE_FAMILIES, f"vite: {what}", spare=CONFIG_FILES)
+        return clean_cycle(VITE_FAMILIES, f"vite: {entry}", spare=CONFIG_FILES)
     if "➜" in line:
         return clean_cycle(VITE_FAMILIES, "vite: server ready") if _VITE_READY.match(line) else None
     m = _WEBPACK_DONE.match(line) if line.startswith("webpack") else None
     if m is None:
         return None
-    return clean_cycle("webpack", f"webpack: compiled {m.group(1)}", full_report=" error" in m.group(1))
+    rest = line[m.start(1) :]
+    took = _WEBPACK_TOOK.search(rest, max(0, len(rest) - 40))
+    what = rest[: took.start()] if took else rest
+    return clean_cycle("webpack", f"webpack: compiled {what}", full_report=" error" in what)

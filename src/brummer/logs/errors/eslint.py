@@ -6,9 +6,9 @@ are not. Each error row is its own `DetectedError`, reported as soon as it is re
 from the header above it, found by walking back over the rows of the same file.
 
 A run lists every problem it found and ends with the summary: that line is a `CleanCycle` (with ``0 errors``
-every eslint error of the process is resolved, else those of earlier runs that this one did not report again). A run with no problems prints nothing at all;
-what says it was clean is its exit code 0 (eslint exits 1 when it reports an error), see ``ErrorScanner``'s
-``CLEAN_EXIT``.
+every eslint error of the process is resolved, else those of earlier runs that this one did not report again).
+A run with no problems prints nothing at all: what says it was clean is its exit code 0 (eslint exits 1 when it
+reports an error), see ``CLEAN_EXIT`` in this package.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 against the tricky cases the corpus does not pin down.
 
 Every fixture is fed whole, line by line, in fixed batch sizes and in random splits: where a batch
-boundary falls must never change what is found.
+boundary falls must never change what is found. A fixture's ``.expected.json`` lists the errors and,
+under ``clean``, the clean-cycle signals (tsc's ``Found 0 errors``, Vite's ``hmr update``...) in order.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from brummer.logs.errors import DetectedError, ErrorScanner
+from brummer.logs.errors import CleanCycle, DetectedError, ErrorScanner, Finding
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "errors"
 CORPUS = sorted(p for p in FIXTURES.rglob("*.txt") if "sources" not in p.relative_to(FIXTURES).parts)
@@ -24,18 +25,27 @@ def fixture_lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines()
 
 
-def expected_for(path: Path) -> list[dict[str, object]]:
+def expected_for(path: Path, what: str = "errors") -> list[dict[str, object]]:
     expected = path.with_suffix(".expected.json")
     if not expected.exists():
         assert path.parent.name == "negative", f"{path.name} has no {expected.name}"
         return []
-    return json.loads(expected.read_text(encoding="utf-8"))["errors"]
+    doc: dict[str, list[dict[str, object]]] = json.loads(expected.read_text(encoding="utf-8"))
+    return doc.get(what, [])
 
 
 def summary(errors: Sequence[DetectedError]) -> list[dict[str, object]]:
     return [
         {"family": e.family, "type": e.type, "message": e.message, "location": e.location, "line_count": len(e.lines)}
         for e in errors
+    ]
+
+
+def clean_summary(found: Sequence[Finding]) -> list[dict[str, object]]:
+    return [
+        {"families": list(c.families), "reason": c.reason, "full_report": c.full_report, "spare": list(c.spare)}
+        for c in found
+        if isinstance(c, CleanCycle)
     ]
 
 
@@ -53,14 +63,22 @@ def splits(lines: list[str], seed: str) -> Iterator[tuple[str, list[list[str]]]]
         yield f"random{n}", batches
 
 
-def scan(batches: Sequence[Sequence[str]], as_text: bool = False) -> list[DetectedError]:
+def scan_all(batches: Sequence[Sequence[str]], as_text: bool = False) -> list[Finding]:
     scanner = ErrorScanner()
-    found: list[DetectedError] = []
+    found: list[Finding] = []
     for batch in batches:
         found += scanner.feed_text("\n".join(batch)) if as_text and batch else scanner.feed(batch)
     found += scanner.flush()
     assert not scanner.pending
     return found
+
+
+def errors_in(found: Sequence[Finding]) -> list[DetectedError]:
+    return [f for f in found if isinstance(f, DetectedError)]
+
+
+def scan(batches: Sequence[Sequence[str]], as_text: bool = False) -> list[DetectedError]:
+    return errors_in(scan_all(batches, as_text))
 
 
 def test_corpus_is_there() -> None:
@@ -83,11 +101,15 @@ def test_corpus_is_there() -> None:
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_fixture(path: Path) -> None:
     lines = fixture_lines(path)
-    expected = expected_for(path)
+    expected, clean = expected_for(path), expected_for(path, "clean")
     for label, batches in splits(lines, path.name):
-        found = scan(batches)
+        everything = scan_all(batches)
+        found = errors_in(everything)
         assert summary(found) == expected, f"split {label}"
-        assert summary(scan(batches, as_text=True)) == expected, f"split {label}, fed as blocks of text"
+        assert clean_summary(everything) == clean, f"split {label}: clean signals"
+        as_text = scan_all(batches, as_text=True)
+        assert summary(errors_in(as_text)) == expected, f"split {label}, fed as blocks of text"
+        assert clean_summary(as_text) == clean, f"split {label}, fed as blocks of text: clean signals"
         for error in found:
             assert set(error.lines) <= set(lines) | {error.lines[-1]}, "lines must be the raw lines as fed"
             assert len(error.message) <= 300 and "\n" not in error.message
@@ -187,8 +209,9 @@ def test_tsc_watch_reports_each_diagnostic_and_not_the_summary() -> None:
         "[12:00:09 PM] File change detected. Starting incremental compilation...",
         "[12:00:10 PM] Found 0 errors. Watching for file changes.",
     ]
-    found = scan([lines])
-    assert [(e.type, e.location) for e in found] == [("TS2322", "src/a.ts:2:7"), ("TS2304", "src/b.ts:1:1")]
+    found = scan_all([lines])
+    assert [(e.type, e.location) for e in errors_in(found)] == [("TS2322", "src/a.ts:2:7"), ("TS2304", "src/b.ts:1:1")]
+    assert [c.reason for c in found if isinstance(c, CleanCycle)] == ["tsc: Found 2 errors", "tsc: Found 0 errors"]
 
 
 def test_eslint_error_far_below_its_header_has_no_location() -> None:
@@ -239,3 +262,21 @@ def test_detected_error_is_frozen_and_hashable() -> None:
     assert hash(error) == hash(DetectedError(error.family, error.type, error.message, error.location, error.lines))
     with pytest.raises(AttributeError):
         error.message = "y"  # type: ignore[misc]
+
+
+def test_clean_signals_on_hostile_lines_give_one_short_reason() -> None:
+    long = 64 * 1024  # the longest line the store keeps
+    lines = [
+        "12:00:00 PM [vite] (client) hmr update " + "/src/a.ts, " * (long // 11),
+        "webpack 5.90.0 compiled with " + "1 in " * (long // 5),
+        "x[vite] " * (long // 8) + "[vite] page reload src/x.ts",
+        "✓ Compiled " + "\x07 \u202e" * (long // 3),
+    ]
+    found = [f for f in scan_all([lines]) if isinstance(f, CleanCycle)]
+    assert [f.reason.split()[0:2] for f in found] == [
+        ["vite:", "hmr"],
+        ["webpack:", "compiled"],
+        ["vite:", "page"],
+        ["next:", "Compiled"],
+    ]
+    assert all(len(f.reason) <= 120 and "\n" not in f.reason for f in found)

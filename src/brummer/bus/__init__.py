@@ -4,6 +4,7 @@ from brummer.bus.bus import Bus, DropCounts, Subscription
 from brummer.bus.events import (
     ErrorDetected,
     ErrorRepeated,
+    ErrorResolved,
     Event,
     LogLines,
     Notice,
@@ -20,6 +21,7 @@ __all__ = [
     "DropCounts",
     "ErrorDetected",
     "ErrorRepeated",
+    "ErrorResolved",
     "Event",
     "LogLines",
     "Notice",

@@ -5,8 +5,8 @@ Each event class carries its ``priority`` as a class attribute. Events are treat
 on every batch of a flood). Priority decides what may be dropped for a
 subscriber that cannot keep up, never the order: a subscriber sees events in publish order.
 
-- HIGH: never dropped (state changes, readiness, URLs, new error groups, service failures). Their volume is bounded
-  by how often processes change state, not by how much they print.
+- HIGH: never dropped (state changes, readiness, URLs, new, reopened and resolved error groups, service failures).
+  Their volume is bounded by how often processes change state and errors come and go, not by how much they print.
 - MEDIUM: updates that a later event supersedes (an error group seen again, brummer's own notices).
 - LOW: the floods (log lines, proxied requests). Dropped for a slow subscriber, and counted.
 """
@@ -69,10 +69,27 @@ class UrlsCleared(Event):
 
 @dataclass(slots=True)
 class ErrorDetected(Event):
-    """A new error group appeared in a process's output."""
+    """A new error group appeared in a process's output, or a resolved one came back (``group.reopened``)."""
 
     priority: ClassVar[Priority] = Priority.HIGH
     group: ErrorGroup
+
+
+@dataclass(slots=True)
+class ErrorResolved(Event):
+    """Error groups of ``process`` went away: its tool reported a clean cycle (or a clean exit); ``reason`` says
+    which ("tsc: Found 0 errors"). HIGH like `ErrorDetected`: it changes which errors are open and no later event
+    repeats it, and there is at most one per clean line that resolved something, so at most as many as groups were
+    opened before."""
+
+    priority: ClassVar[Priority] = Priority.HIGH
+    process: str
+    reason: str
+    groups: tuple[ErrorGroup, ...]
+
+    @property
+    def group_ids(self) -> tuple[int, ...]:
+        return tuple(g.id for g in self.groups)
 
 
 @dataclass(slots=True)

@@ -5,8 +5,8 @@ not per-line, work: a batch gets a run of global sequence numbers, one timestamp
 prefilter and one error-scanner call. Queries (tail, since-cursor, search) walk batches and only then lines.
 
 Readers that need completeness (MCP ``logs_tail``, readiness ``log =``) read here by cursor; the bus only tells them
-that something changed. The store publishes ``LogLines`` (low), ``UrlDetected`` and ``ErrorDetected`` (high) and
-``ErrorRepeated`` (medium).
+that something changed. The store publishes ``LogLines`` (low), ``UrlDetected``, ``ErrorDetected`` and
+``ErrorResolved`` (high) and ``ErrorRepeated`` (medium).
 """
 
 from __future__ import annotations
@@ -19,7 +19,16 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from brummer.bus import Bus, ErrorDetected, ErrorRepeated, LogLines, Notice, UrlDetected, UrlsCleared
+from brummer.bus import (
+    Bus,
+    ErrorDetected,
+    ErrorRepeated,
+    ErrorResolved,
+    LogLines,
+    Notice,
+    UrlDetected,
+    UrlsCleared,
+)
 from brummer.logs import query
 from brummer.logs.error_book import ErrorBook
 from brummer.logs.lines import strip
@@ -27,7 +36,7 @@ from brummer.logs.query import Batch, LogLine, TailResult
 from brummer.logs.urls import UrlWatch, find_urls, origin
 
 if TYPE_CHECKING:
-    from brummer.logs.errors import DetectedError, ErrorScanner
+    from brummer.logs.errors import CleanCycle, DetectedError, ErrorScanner, Finding
 
 BRUMMER = "brummer"  # the name under which brummer's own messages are kept
 ERROR_IDLE_FLUSH = 0.3  # seconds of quiet after which an open multi-line error group is complete
@@ -48,6 +57,7 @@ class ProcessLog:
     last_feed: dict[str, float] = field(default_factory=dict)
     urls: dict[str, float] = field(default_factory=dict)  # url -> first seen (wall time); owned ones only
     watch: UrlWatch | None = None  # while a run's port watcher confirms URLs (Linux): printed ones go there
+    run: int = 0  # the run whose output was scanned last (errors are recorded with it)
 
     def live(self) -> list[Batch]:
         return self.batches[self.head :] if self.head else self.batches
@@ -176,25 +186,65 @@ class LogStore:
 
             scanner = log.scanners[stream] = ErrorScanner()
         log.last_feed[stream] = trio.current_time()
-        for error in scanner.feed_text(plain):
-            self._record_error(log.name, stream, error, batch.end - 1)
+        log.run = batch.run
+        found = scanner.feed_text(plain)
+        if found:
+            self._apply(log, stream, found, batch.end - 1)
 
-    def _record_error(self, process: str, stream: str, error: DetectedError, seq: int) -> None:
-        group, new = self.errors.record(process, stream, error, time.time(), seq)
-        if new:
-            self.bus.publish(ErrorDetected(group))
+    def _apply(self, log: ProcessLog, stream: str, found: list[Finding], seq: int) -> None:
+        """Record errors and apply clean signals in the order of the lines that produced them: an error printed
+        before a clean line in the same batch is resolved by it, one printed after it stays open."""
+        from brummer.logs.errors import CleanCycle  # loaded already: the scanner that found these imported it
+
+        for finding in found:
+            if isinstance(finding, CleanCycle):
+                self._resolve(log, stream, finding, seq)
+            else:
+                self._record_error(log, stream, finding, seq)
+
+    def _record_error(self, log: ProcessLog, stream: str, error: DetectedError, seq: int) -> None:
+        for scanner in log.scanners.values():
+            scanner.errors_seen()  # the clean signal may come on another stream (webpack-dev-server)
+        group, opened = self.errors.record(log.name, stream, error, time.time(), seq, log.run)
+        if opened:
+            self.bus.publish(ErrorDetected(group))  # new, or back after it was resolved
         else:
-            self.bus.publish(ErrorRepeated(group.id, process, group.count))
+            self.bus.publish(ErrorRepeated(group.id, log.name, group.count))
+
+    def _resolve(self, log: ProcessLog, stream: str, clean: CleanCycle, seq: int) -> None:
+        # An error of the same tool still being read on another stream (Vite's on stderr, its "hmr update" on
+        # stdout) was printed before this line: finish it first, so that this signal resolves it.
+        for other, scanner in log.scanners.items():
+            if other != stream and scanner.pending_family in clean.families:
+                self._apply(log, other, scanner.flush(), seq)
+        resolved = self.errors.end_cycle(log.name, clean, time.time(), seq)
+        if resolved:
+            self.bus.publish(ErrorResolved(log.name, clean.reason, tuple(resolved)))
 
     def flush_errors(self, process: str | None = None, idle_for: float = 0.0) -> None:
         """Finish open multi-line error groups quiet for ``idle_for`` seconds (all of a process's at its exit)."""
         now = trio.current_time()
-        for log in [self._logs[process]] if process in self._logs else self._logs.values():
+        logs = self._logs.values() if process is None else [self._logs[process]] if process in self._logs else []
+        for log in logs:
             for stream, scanner in log.scanners.items():
                 if scanner.pending and now - log.last_feed.get(stream, now) >= idle_for:
-                    for error in scanner.flush():
-                        self._record_error(log.name, stream, error, self._seq)
+                    self._apply(log, stream, scanner.flush(), self._seq)
                     self._wake()
+
+    def run_ended(self, process: str, run: int, *, clean: bool) -> None:
+        """Run ``run`` of ``process`` is over: finish its error groups. ``clean``: it exited 0 on its own, so the
+        groups of tools that fail whenever they report an error (eslint, tsc: ``CLEAN_EXIT``) that earlier runs
+        left open are gone (a clean ``eslint src`` prints nothing at all)."""
+        self.flush_errors(process)
+        if not clean:
+            return
+        from brummer.logs.errors import CLEAN_EXIT
+
+        for family, tool in CLEAN_EXIT.items():
+            resolved = self.errors.end_run(process, run, family, f"{tool}: exit code 0", time.time(), self._seq)
+            if resolved:
+                self.bus.publish(ErrorResolved(process, f"{tool}: exit code 0", tuple(resolved)))
+                self._wake()
 
     def clear_urls(self, process: str) -> None:
         """The process exited: its URLs are gone."""

@@ -41,7 +41,9 @@ class ResourceSpec:
 
 RESOURCES = (
     ResourceSpec(SCHEME + "processes", "processes", "Every process with its state, pid, uptime, exit code and URLs."),
-    ResourceSpec(SCHEME + "errors", "errors", f"The {ERROR_GROUPS} most recently active error groups, newest first."),
+    ResourceSpec(
+        SCHEME + "errors", "errors", f"The {ERROR_GROUPS} most recently active open error groups, newest first."
+    ),
     ResourceSpec(SCHEME + "urls", "urls", "URLs the processes announced, per process."),
 )
 LOGS_DESCRIPTION = f"The newest {LOG_LINES} log lines of one process, with sequence numbers and a `next` cursor."
@@ -65,7 +67,7 @@ def document(runtime: Runtime, uri: str) -> dict[str, Any]:
     if uri == SCHEME + "processes":
         return {"processes": [process_dict(info, now) for info in runtime.supervisor.snapshot()]}
     if uri == SCHEME + "errors":
-        groups = runtime.store.errors.groups()
+        groups = runtime.store.errors.groups()  # open ones: a resolved group leaves the document (and notifies)
         newest = groups[::-1][:ERROR_GROUPS]
         return {"errors": [g.to_dict() for g in newest], "total": len(groups), "next": runtime.store.last_seq}
     if uri == SCHEME + "urls":

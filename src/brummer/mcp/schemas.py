@@ -84,9 +84,13 @@ ERROR_GROUP = {
         "last_seen": {"type": "number"},
         "first_seq": {"type": "integer"},
         "last_seq": {"type": "integer"},
+        "state": {"enum": ["open", "resolved"]},
+        "resolved_at": {"type": ["number", "null"]},
+        "resolved_by": NULLABLE_STRING,
+        "reopened": {"type": "integer"},
         "lines": STRINGS,
     },
-    "required": ["id", "process", "type", "message", "location", "count", "first_seen", "last_seen"],
+    "required": ["id", "process", "type", "message", "location", "count", "first_seen", "last_seen", "state"],
 }
 
 
@@ -239,9 +243,17 @@ TOOLS: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         "errors_list",
-        "Errors found in the logs, grouped (the same error seen again counts up): type, message, location, count, "
-        "first and last seen, the lines of the error. Most recent first.",
-        _input({"name": OPTIONAL_NAME, "since": SINCE, "limit": _limit(20, 500)}),
+        "Open errors found in the logs, grouped (the same error seen again counts up): type, message, location, "
+        "count, first and last seen, the lines of the error. Most recent first. include_resolved: also the ones "
+        "their tool reported fixed.",
+        _input(
+            {
+                "name": OPTIONAL_NAME,
+                "since": SINCE,
+                "limit": _limit(20, 500),
+                "include_resolved": {"type": "boolean", "default": False},
+            }
+        ),
         _output(
             {
                 "errors": {"type": "array", "items": ERROR_GROUP},

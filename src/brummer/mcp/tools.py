@@ -172,22 +172,33 @@ async def logs_search(
     return _lines_answer(result, forward=since is not None, what="matches")
 
 
-async def errors_list(runtime: Runtime, name: str | None = None, since: int | None = None, limit: int = 20) -> Answer:
+async def errors_list(
+    runtime: Runtime,
+    name: str | None = None,
+    since: int | None = None,
+    limit: int = 20,
+    include_resolved: bool = False,
+) -> Answer:
     if name is not None:
         known_process(runtime, name)
-    groups = runtime.store.errors.groups(name, since)
+    groups = runtime.store.errors.groups(name, since, include_resolved=include_resolved)
     newest = groups[::-1][:limit]
     now = time.time()
     rows = []
     for group in newest:
         where = f" at {group.location}" if group.location else ""
-        count = f" (x{group.count}, last {text.ago(group.last_seen, now)})"
+        if group.resolved_at is not None:
+            count = f" (x{group.count}, resolved {text.ago(group.resolved_at, now)}: {group.resolved_by})"
+        else:
+            count = f" (x{group.count}, last {text.ago(group.last_seen, now)})"
         rows.append(f"#{group.id} [{group.process}] {group.type}: {text.clip(group.message, 200)}{where}{count}")
     cursor = runtime.store.last_seq
-    header = f"{len(groups)} error group{'s' if len(groups) != 1 else ''}" + (
+    what = "error group" if include_resolved else "open error group"
+    header = f"{len(groups)} {what}{'s' if len(groups) != 1 else ''}" + (
         f", the {len(newest)} most recent:" if len(newest) < len(groups) else ":"
     )
-    body = text.join_cut(rows, header=header, more="narrow with name or since") if rows else "no errors"
+    empty = "no errors" if include_resolved else "no open errors"
+    body = text.join_cut(rows, header=header, more="narrow with name or since") if rows else empty
     data = {"errors": [group.to_dict() for group in newest], "total": len(groups), "next": cursor}
     return Answer(f"{body}\nnext: since={cursor}", data)
 

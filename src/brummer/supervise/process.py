@@ -309,7 +309,7 @@ class ProcessController:
         self.ended_now += 1
         self.ended_at = time.time()
         self.exit_code, self.exit_signal = (None, -code) if code is not None and code < 0 else (code, None)
-        self.sup.store.flush_errors(self.name)
+        self.sup.store.run_ended(self.name, self.runs_started, clean=code == 0 and not self.stopped)
         self.sup.store.clear_urls(self.name)
         failed = not self.stopped and (self.exit_signal is not None or bool(self.exit_code))
         if self.stopped:

@@ -16,6 +16,7 @@ import trio
 
 from brummer.bus import (
     ErrorDetected,
+    ErrorResolved,
     Event,
     LogLines,
     Notice,
@@ -40,6 +41,7 @@ STATE_COLOURS = {
     ProcState.BACKING_OFF: "33",
 }
 DROP_REPORT_EVERY = 1.0
+RESOLVED_LINES = 3  # more groups resolved at once than this: one summary line
 
 
 def colour_for(name: str) -> str:
@@ -123,6 +125,13 @@ class PlainFormatter:
             g = event.group
             where = f" {g.location}" if g.location else ""
             return self.say(g.process, f"error [{g.family} {g.type}]{where}: {g.message}", "31")
+        if isinstance(event, ErrorResolved):
+            if len(event.groups) > RESOLVED_LINES:
+                return self.say(event.process, f"resolved {len(event.groups)} errors ({event.reason})", "32")
+            return "".join(
+                self.say(g.process, f"resolved: {g.type}{f' {g.location}' if g.location else ''} {g.message}", "32")
+                for g in event.groups
+            )
         if isinstance(event, Notice):
             code = {"warn": "33", "error": "31"}.get(event.level)
             return self.say(event.process or "brummer", event.text, code)

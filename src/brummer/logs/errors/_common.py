@@ -1,8 +1,9 @@
 """Shared vocabulary of the error families: the result type, the group protocol and small text helpers.
 
-Every family module builds on three things defined here:
+Every family module builds on these:
 
 * `DetectedError`, the immutable result handed to the log store (and from there to the panel and MCP);
+* `CleanCycle`, the other kind of finding: a watch-mode tool said its errors are gone (the store resolves groups);
 * `Group`, one multi-line error in progress, fed line by line until a line says it is complete;
 * helpers that turn raw lines into the one-line ``message`` and ``file:line[:col]`` ``location`` fields.
 
@@ -15,6 +16,7 @@ import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 MAX_LINES = 200
 """A `DetectedError` keeps at most this many raw lines (the last one says how many were cut)."""
@@ -44,6 +46,40 @@ class DetectedError:
         """Fingerprint for de-duplication: the same error printed again (new timestamp, address, pid,
         duration) gives the same key, so the store can count repeats instead of listing them."""
         return f"{self.family}|{self.type}|{normalize(self.message)}|{self.location or ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class CleanCycle:
+    """A tool reported that errors of its ``families`` printed before this line are gone (``reason`` says how:
+    "tsc: Found 0 errors", "vite: hmr update /src/App.tsx").
+
+    ``full_report``: the line ends a report that lists every error the tool still sees (tsc's ``Found 2 errors``,
+    webpack's ``compiled with 1 error``, an eslint run with errors), so the groups reported again since the previous
+    such line stay open and all others are resolved; without it (``Found 0 errors``) every open group of the
+    families is. ``spare``: location fragments this signal says
+    nothing about (Vite's HMR update is about modules, not about a broken ``vite.config.*``).
+    """
+
+    families: tuple[str, ...]
+    reason: str
+    full_report: bool = False
+    spare: tuple[str, ...] = ()
+
+
+Finding = DetectedError | CleanCycle
+"""What an `ErrorScanner` returns, in the order of the lines that produced it."""
+
+MAX_REASON = 120
+
+
+def clean_cycle(
+    families: str | tuple[str, ...], reason: str, *, full_report: bool = False, spare: tuple[str, ...] = ()
+) -> CleanCycle:
+    """A `CleanCycle` whose reason is one short line (it quotes the child's output, which can be a 10 MB line)."""
+    reason = " ".join(reason[: MAX_REASON + 1].split())
+    if len(reason) > MAX_REASON:
+        reason = reason[: MAX_REASON - 1] + "…"
+    return CleanCycle((families,) if isinstance(families, str) else families, reason, full_report, spare)
 
 
 # Order matters: whole timestamps before bare clock times, durations before long numbers.
@@ -80,6 +116,7 @@ class Group:
     """
 
     __slots__ = ("lines", "ready", "start")
+    family: ClassVar[str] = ""  # the family of the errors it reports (a clean signal flushes its own family only)
 
     def __init__(self, lines: list[str], start: int = 0) -> None:
         self.lines = lines

@@ -4,6 +4,11 @@ problem, ``  2:7  error  'x' is assigned a value but never used  no-unused-vars`
 Only ``error`` rows are errors; ``warning`` rows and the ``✖ N problems (1 error, 2 warnings)`` summary
 are not. Each error row is its own `DetectedError`, reported as soon as it is read; the file path comes
 from the header above it, found by walking back over the rows of the same file.
+
+A run lists every problem it found and ends with the summary: that line is a `CleanCycle` (with ``0 errors``
+every eslint error of the process is resolved, else those of earlier runs that this one did not report again).
+A run with no problems prints nothing at all: what says it was clean is its exit code 0 (eslint exits 1 when it
+reports an error), see ``CLEAN_EXIT`` in this package.
 """
 
 from __future__ import annotations
@@ -11,13 +16,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ._common import DetectedError, Group, Verdict, make_error
+from ._common import CleanCycle, DetectedError, Group, Verdict, clean_cycle, make_error
 
 FAMILY = "eslint"
+TOOL = "eslint"
 
 _ROW = re.compile(r"^\s+(\d+):(\d+)\s+(error|warning)\s+(.*)$")
 _RULE = re.compile(r"^(?:@[\w.-]+/)?[\w.-]+(?:/[\w.-]+)*$")
 _COLUMNS = re.compile(r"\s{2,}")
+_SUMMARY = re.compile(r"^✖ (\d+ problems? \((\d+) errors?, \d+ warnings?\))$")
 _HEADER = re.compile(r"^(?:/|[A-Za-z]:[\\/]|\.{1,2}/)\S.*$|^[\w@.-]+(?:/[\w@. -]+)*\.\w+$")
 
 
@@ -25,6 +32,7 @@ class FileBlockGroup(Group):
     """The rows of one file, from its first error row on."""
 
     __slots__ = ("path",)
+    family = FAMILY
 
     def __init__(self, header: str | None, line: str) -> None:
         super().__init__([line] if header is None else [header, line], 0 if header is None else 1)
@@ -70,3 +78,9 @@ def start(line: str, lookback: Sequence[str]) -> Group | None:
             header = prev
         break
     return FileBlockGroup(header, line)
+
+
+def clean(line: str) -> CleanCycle | None:
+    """``✖ 6 problems (4 errors, 2 warnings)``: the end of a run's report."""
+    m = _SUMMARY.match(line) if line.startswith("✖ ") else None
+    return clean_cycle(FAMILY, f"{TOOL}: {m.group(1)}", full_report=m.group(2) != "0") if m else None

@@ -24,6 +24,7 @@ _MAX_PREAMBLE = 12  # panic message continuation lines, [signal ...], nested "\t
 
 class PanicGroup(Group):
     __slots__ = ("stack",)
+    family = FAMILY
 
     def __init__(self, line: str) -> None:
         super().__init__([line])

@@ -8,6 +8,11 @@
 
 A report runs until Next's next log entry (``✓``, ``○``, ``⚠``, ``⨯``, `` GET / 500 in 12ms``), or the
 closing ``}`` of the props Node prints after a stack, or ``> Build failed because of ... errors``.
+
+``✓ Compiled`` (a rebuild after an edit: ``✓ Compiled in 14ms``, ``✓ Compiled /page in 2.1s``) and ``✓ Ready in``
+(a fresh server) are `CleanCycle`s: like Next's own error overlay, which a successful build dismisses, they resolve
+the process's open Next.js errors; a page still broken reports its error again on the next request. (``next dev
+--webpack`` of Next 16 prints neither after a fix, only ``GET / 200``: there nothing resolves.)
 """
 
 from __future__ import annotations
@@ -15,7 +20,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ._common import DetectedError, Group, Verdict, first_user_js_frame, make_error, strip_blank_tail
+from ._common import (
+    CleanCycle,
+    DetectedError,
+    Group,
+    Verdict,
+    clean_cycle,
+    first_user_js_frame,
+    make_error,
+    strip_blank_tail,
+)
 from .node import ERROR_LINE
 
 FAMILY = "nextjs"
@@ -31,11 +45,14 @@ _SWC_AT = re.compile(r",-\[(\S+:\d+:\d+)\]")
 _FAILED_WITH = re.compile(r"(?:failed with|encountered) \d+ errors?:$")
 _PREFIX = re.compile(r"^(?:Error:\s+)?(?:x\s+)?")
 
+_CLEAN = re.compile(r"^\s?✓ ((?:Compiled|Ready)\b.*)$")
+
 _MAX_LINES = 200
 
 
 class NextGroup(Group):
     __slots__ = ("props",)
+    family = FAMILY
 
     def __init__(self, line: str) -> None:
         super().__init__([line])
@@ -103,3 +120,8 @@ def start(line: str, lookback: Sequence[str]) -> Group | None:
     if _MARK.match(line) or _BLOCKS.match(line) or _UNHANDLED.match(line):
         return NextGroup(line)
     return None
+
+
+def clean(line: str) -> CleanCycle | None:
+    m = _CLEAN.match(line) if "✓" in line else None
+    return clean_cycle(FAMILY, f"next: {m.group(1)}") if m else None

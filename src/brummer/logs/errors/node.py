@@ -39,6 +39,7 @@ class NodeErrorGroup(Group):
     """``Error: msg`` [message lines] frames [``{ code: ... }``] [blank, ``Node.js vX``]."""
 
     __slots__ = ("frames", "header", "state")
+    family = FAMILY
 
     def __init__(self, lines: list[str], start: int, header: str | None) -> None:
         super().__init__(lines, start)

@@ -34,6 +34,7 @@ class SessionGroup(Group):
     """The failure part of one pytest report: sections, then the short summary, then the final line."""
 
     __slots__ = ("name", "reported", "skipping")
+    family = FAMILY
 
     def __init__(self, line: str) -> None:
         super().__init__([])

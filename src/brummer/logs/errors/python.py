@@ -33,6 +33,7 @@ class TracebackGroup(Group):
     is the exception; after it only blank lines, a chain sentence or a new ``Traceback`` may follow."""
 
     __slots__ = ("segment", "state")
+    family = FAMILY
 
     def __init__(self, lines: list[str], start: int, state: int) -> None:
         super().__init__(lines, start)

@@ -30,6 +30,7 @@ _MESSAGE, _OLD_MESSAGE, _AFTER, _BACKTRACE = range(4)
 
 class PanicGroup(Group):
     __slots__ = ("location", "message", "state")
+    family = FAMILY
 
     def __init__(self, line: str, rest: str) -> None:
         super().__init__([line])

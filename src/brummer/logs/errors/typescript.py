@@ -4,6 +4,11 @@
 (which is how brummer runs it), and the pretty form ``src/a.ts:2:7 - error TS2322: msg`` followed by a
 code frame and related locations with ``--pretty``. Config-level errors have no file:
 ``error TS5083: Cannot read file 'tsconfig.json'.``. ``Found N errors`` is a summary, not an error.
+
+In watch mode every cycle reports every error the program still has and ends with ``[12:00:00 PM] Found 1 error.
+Watching for file changes.`` (``12:00:00 PM - Found ...`` without ``--pretty``): that line is a `CleanCycle`:
+``Found 0 errors`` resolves the process's TypeScript errors, ``Found 1 error`` (a full report) all but the one it
+just reported again.
 """
 
 from __future__ import annotations
@@ -11,14 +16,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ._common import DetectedError, Group, Verdict, make_error, strip_blank_tail
+from ._common import CleanCycle, DetectedError, Group, Verdict, clean_cycle, make_error, strip_blank_tail
 
 FAMILY = "typescript"
+TOOL = "tsc"  # tsc exits non-zero whenever it reports an error: a run that exits 0 had none
 
 _PLAIN = re.compile(r"^(.+?)\((\d+),(\d+)\): error (TS\d+): (.*)$")
 _PRETTY = re.compile(r"^(.+?):(\d+):(\d+) - error (TS\d+): (.*)$")
 _GLOBAL = re.compile(r"^error (TS\d+): (.*)$")
 _CODE_FRAME = re.compile(r"^\d+ ")
+_WATCHING = "Watching for file changes."
+_CYCLE_END = re.compile(r"(?:^|\s)(Found \d+ errors?)\. Watching for file changes\.$")
 
 
 class DiagnosticGroup(Group):
@@ -26,6 +34,7 @@ class DiagnosticGroup(Group):
     also blank lines and ``12 source`` code-frame lines."""
 
     __slots__ = ("location", "message", "pretty", "type")
+    family = FAMILY
 
     def __init__(self, line: str, type_: str, message: str, location: str | None, pretty: bool) -> None:
         super().__init__([line])
@@ -55,3 +64,13 @@ def start(line: str, lookback: Sequence[str]) -> Group | None:
     if m:
         return DiagnosticGroup(line, m.group(1), m.group(2), None, False)
     return None
+
+
+def clean(line: str) -> CleanCycle | None:
+    """``Found N errors. Watching for file changes.``: the end of a watch cycle."""
+    if not line.endswith(_WATCHING):
+        return None
+    m = _CYCLE_END.search(line, max(0, len(line) - 80))
+    if m is None:
+        return None
+    return clean_cycle(FAMILY, f"{TOOL}: {m.group(1)}", full_report=not m.group(1).startswith("Found 0 "))

@@ -1,7 +1,7 @@
 """What one MCP client can cost: requests in flight, unread answers, stuck subscribers, oversize and malformed input.
 
 Where the cost is memory or CPU, the server is a real ``brummer up`` and its cost is read from /proc; the clients
-that misbehave are raw WebSockets (trio-websocket), the well-behaved one is the SDK's client.
+that misbehave are WebSockets by hand (wsproto over a TCP stream), the well-behaved one is the SDK's client.
 """
 
 from __future__ import annotations
@@ -244,6 +244,8 @@ async def test_a_client_pipelining_without_reading_costs_bounded_memory_and_its_
                         await sock.send(tail_call(i, "dump", CALL_LINES))
                     started = time.monotonic()
                     while "dropped WebSocket client" not in await notes():  # before: never, it just grew
+                        growth = (memory_kib(pid, "VmRSS") - baseline) / 1024
+                        assert growth < 150, f"RSS +{growth:.0f} MiB after {time.monotonic() - started:.0f} s"
                         await trio.sleep(0.5)
                     dropped = time.monotonic() - started
                 used = await until_quiet(pid, 60)
@@ -455,3 +457,14 @@ async def test_lines_are_bounded_and_read_once(tmp_path: Path) -> None:
     await send.send_eof()
     assert await lines.next() == TooBig(1000)
     assert await lines.next() is None
+
+
+async def test_an_oversize_frame_ends_the_connection_even_if_the_client_never_answers_the_close(tmp_path: Path) -> None:
+    async with serving(demo_project(tmp_path), ["job"]) as served:
+        async with socket(served.urls["ws"], served.token, initialized=False) as sock:
+            with trio.fail_after(30):
+                await sock.send("x" * (17 * MiB))
+                while await sock.stream.receive_some(65536):  # the close frame, never answered, then the end
+                    pass
+        async with served.ws() as client:  # and the server is fine
+            assert structured(await client.call_tool("scripts_list", {}))["count"] == 3

@@ -10,8 +10,6 @@ in its place (for HTTP/1.1 and HTTP/2 connections alike). What it changes, and w
 - The whole chunk is handled. hypercorn stops handling a received chunk's events at the first oversize part, so a
   close reply in the same chunk waited for data that might never come: the closing handshake hung. If the client
   does not complete the closing handshake within ``CLOSE_TIMEOUT`` anyway, the connection is ended.
-- Parts, not a ``StringIO``. hypercorn collects a text message in a ``StringIO``, which holds 4 bytes a character:
-  a 16 MiB message took 64 MiB before its own 16 MiB copy. Here the parts are kept and joined once.
 - No compression. With permessage-deflate wsproto inflates each received chunk without a bound (64 KiB can become
   64 MiB before any size check); JSON-RPC on loopback gains little from it, so it is never negotiated.
 - An abort. hypercorn writes to the socket in a shielded, unbounded ``send_all``, so a client that stops reading
@@ -23,7 +21,6 @@ in its place (for HTTP/1.1 and HTTP/2 connections alike). What it changes, and w
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import hypercorn.protocol.h2
 import hypercorn.protocol.h11
@@ -38,34 +35,8 @@ ABORT = "brummer.websocket.abort"  # an ASGI message our server understands: dro
 CLOSE_TIMEOUT = 5.0  # seconds a client gets to answer our close frame before the connection is ended
 
 
-class Parts:
-    """A message being received, as its parts (the interface of hypercorn's ``WebsocketBuffer``)."""
-
-    def __init__(self, max_length: int) -> None:
-        self.max_length = max_length
-        self.length = 0
-        self._parts: list[str | bytes] = []
-
-    def extend(self, event: Message) -> None:  # type: ignore[type-arg]
-        self._parts.append(event.data)
-        self.length += len(event.data)
-
-    def clear(self) -> None:
-        self._parts = []
-        self.length = 0
-
-    def to_message(self) -> dict[str, Any]:
-        if self._parts and isinstance(self._parts[0], str):
-            return {"type": "websocket.receive", "bytes": None, "text": "".join(self._parts)}  # type: ignore[arg-type]
-        return {"type": "websocket.receive", "bytes": b"".join(self._parts), "text": None}  # type: ignore[arg-type]
-
-
 class BoundedWSStream(WSStream):
     """``WSStream`` that refuses oversize messages before buffering them, and can be aborted (see the module)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.buffer = Parts(self.config.websocket_max_message_size)  # type: ignore[assignment]
 
     async def handle(self, event: Event) -> None:
         if isinstance(event, Request):

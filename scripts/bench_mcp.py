@@ -10,7 +10,11 @@ A second part starts ``brummer up`` as a user would and checks that the SDK impo
 the first child has started: time from launch to the child's first instruction, with and without MCP, and until
 its registry entry carries the MCP addresses.
 
-Usage: python scripts/bench_mcp.py [--rounds N] [--lines N] [--skip-startup]
+``--clients N`` measures something else, alone: N WebSocket clients at once against a real ``brummer up`` (a separate
+process, so clients and server do not share a core's event loop): each connects, initializes and makes ``--calls``
+``tools/call scripts_list``; the session times (connect to last answer), the call round trips and the errors.
+
+Usage: python scripts/bench_mcp.py [--rounds N] [--lines N] [--skip-startup] | --clients N [--calls N]
 """
 
 from __future__ import annotations
@@ -190,13 +194,82 @@ def _mcp_registered(root: Path) -> bool:
     return up is not None and up.connectable
 
 
+def many_clients(count: int, calls: int) -> dict[str, Any]:
+    """``count`` clients at once against a real ``brummer up``: sessions, call round trips, errors."""
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "brummer.toml").write_text(
+            f'[processes.web]\ncmd = "{sys.executable} -c \\"import time; time.sleep(600)\\""\nready = "none"\n'
+        )
+        command = [sys.executable, "-m", "brummer", "up", "--plain", "--dir", str(root), "--mcp-port", "0"]
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while ((found := registry.find_up(root)) is None or not found.connectable) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert found is not None and found.connectable, "brummer up did not serve MCP"
+            before = _cpu_seconds(proc.pid)
+            report = trio.run(_clients, found, count, calls)
+            report["server_cpu_s"] = round(_cpu_seconds(proc.pid) - before, 2)  # load-independent: the server's work
+            return report
+        finally:
+            proc.send_signal(2)
+            proc.wait(timeout=30)
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _clients(found: registry.Entry, count: int, calls: int) -> dict[str, Any]:
+    sessions: list[float] = []
+    round_trips: list[float] = []
+    errors: list[str] = []
+    headers = [(b"authorization", f"Bearer {found.token}".encode())]
+
+    async def client() -> None:
+        began = time.perf_counter()
+        try:
+            async with open_websocket_url(found.ws, subprotocols=["mcp"], extra_headers=headers) as ws:
+                rpc = Rpc(ws)
+                assert "result" in await rpc.call("initialize", INITIALIZE)
+                await ws.send_message(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+                for _ in range(calls):
+                    sent = time.perf_counter()
+                    reply = await rpc.call("tools/call", {"name": "scripts_list", "arguments": {}})
+                    round_trips.append(time.perf_counter() - sent)
+                    if "result" not in reply:
+                        errors.append(json.dumps(reply)[:200])
+            sessions.append(time.perf_counter() - began)
+        except Exception as exc:  # a benchmark counts failures rather than stopping at the first
+            errors.append(repr(exc)[:200])
+
+    async with trio.open_nursery() as nursery:
+        for _ in range(count):
+            nursery.start_soon(client)
+    return {
+        "clients": count,
+        "calls_each": calls,
+        "session": summary(sessions) if sessions else {},
+        "tools_call": summary(round_trips) if round_trips else {},
+        "errors": len(errors),
+        "first_errors": errors[:3],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=2000, help="round trips per idle measurement")
     parser.add_argument("--lines", type=int, default=1_000_000, help="lines the flood writes")
     parser.add_argument("--startup-runs", type=int, default=5)
     parser.add_argument("--skip-startup", action="store_true")
+    parser.add_argument("--clients", type=int, default=0, help="only measure N concurrent WebSocket clients")
+    parser.add_argument("--calls", type=int, default=5, help="tools/call per client with --clients")
     args = parser.parse_args()
+    if args.clients:
+        print(json.dumps(many_clients(args.clients, args.calls), indent=2))
+        return
     report = trio.run(measure, args.rounds, args.lines)
     idle, flood = report["idle"], report["flood"]
     ratio = idle["tools_call"]["median_ms"] / idle["echo"]["median_ms"]

@@ -13,7 +13,7 @@ from helpers_mcp import MAX_MESSAGE, Served, demo_project, serving, structured, 
 from mcp import Client
 from trio_websocket import open_websocket_url
 
-from brummer.mcp.asgi import local_origin
+from brummer.mcp.asgi import local_host, local_origin
 
 INITIALIZE = {
     "jsonrpc": "2.0",
@@ -34,6 +34,13 @@ async def ws_accepted(url: str, headers: dict[str, str]) -> bool:
 async def ws_refusal(url: str, headers: dict[str, str], subprotocol: str = "mcp") -> int:
     """The status a WebSocket handshake is refused with (sent by hand: trio-websocket 0.12 leaks the socket of a
     rejected handshake)."""
+    status = await ws_status(url, headers, subprotocol)
+    assert status != 101
+    return status
+
+
+async def ws_status(url: str, headers: dict[str, str], subprotocol: str = "mcp") -> int:
+    """The status a WebSocket handshake is answered with (101: accepted)."""
     handshake = {
         "connection": "Upgrade",
         "upgrade": "websocket",
@@ -43,7 +50,6 @@ async def ws_refusal(url: str, headers: dict[str, str], subprotocol: str = "mcp"
     }
     async with httpx.AsyncClient() as http:
         response = await http.get(url.replace("ws://", "http://", 1), headers={**handshake, **headers})
-    assert response.status_code != 101
     return response.status_code
 
 
@@ -83,6 +89,46 @@ async def test_refusals(tmp_path: Path) -> None:
                 assert structured(await client.call_tool("scripts_list", {}))["count"] == 3
             notes = served.running.store.tail("brummer", limit=10_000).lines
             assert not [line for line in notes if served.token in line.text]
+
+
+async def test_host_and_origin_rules_are_the_same_on_ws_and_mcp(tmp_path: Path) -> None:
+    with trio.fail_after(30):
+        async with serving(demo_project(tmp_path), ["job"]) as served:
+            good = {"authorization": f"Bearer {served.token}"}
+            port = served.port
+            for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1.nip.io:{port}", f"x@localhost:{port}"):
+                assert await ws_refusal(served.urls["ws"], {**good, "host": host}) == 421, host  # DNS rebinding
+                assert (await http_post(served, {**good, "host": host})).status_code == 421, host
+            for host in (f"localhost:{port}", "localhost", f"127.0.0.1:{port}", f"app.localhost:{port}"):
+                assert await ws_status(served.urls["ws"], {**good, "host": host}) == 101, host
+                assert (await http_post(served, {**good, "host": host})).status_code == 200, host
+            for origin in ("http://localhost", "http://app.localhost:5173", "https://[::1]:3000"):
+                assert await ws_status(served.urls["ws"], {**good, "origin": origin}) == 101, origin
+                assert (await http_post(served, {**good, "origin": origin})).status_code == 200, origin
+            for origin in ("http://localhost.evil.com", "null"):
+                assert await ws_refusal(served.urls["ws"], {**good, "origin": origin}) == 403, origin
+                assert (await http_post(served, {**good, "origin": origin})).status_code == 403, origin
+
+
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [
+        ("localhost:7777", True),
+        ("LOCALHOST", True),
+        ("127.0.0.1:80", True),
+        ("127.1.2.3:80", True),
+        ("[::1]:7777", True),
+        ("app.localhost", True),
+        ("evil.example", False),
+        ("localhost.evil.example:80", False),
+        ("evil@localhost", False),
+        ("localhost:port", False),
+        ("", False),
+        ("[::1", False),
+    ],
+)
+def test_local_host(host: str, local: bool) -> None:
+    assert local_host(host) is local
 
 
 @pytest.mark.parametrize(

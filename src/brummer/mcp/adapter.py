@@ -23,11 +23,10 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from brummer.errors import ToolError
 from brummer.mcp import resources, schemas, tools, waiting
-from brummer.mcp.validate import check_arguments
+from brummer.mcp.validate import check_arguments, unrepresentable
 from brummer.runtime import Runtime
 
 RESOURCE_NOT_FOUND = -32002  # 2025-11-25; the 2026-07-28 revision uses INVALID_PARAMS
-NOTIFY_TIMEOUT = 1.0  # a subscriber that does not read for this long misses that notification
 CACHED: tuple[CacheableMethod, ...] = ("tools/list", "resources/list", "resources/templates/list", "resources/read")
 INSTRUCTIONS = (
     "brummer runs this project's dev processes and watches their output. scripts_list names them; scripts_run / "
@@ -69,29 +68,80 @@ def _result(text: str, data: dict[str, Any] | None = None, *, error: bool = Fals
 
 
 class Subscribers:
-    """Who wants to hear about which resource: handshake-era sessions and 2026-era listen streams."""
+    """Who wants to hear about which resource: handshake-era sessions and 2026-era listen streams.
+
+    Listen streams hear through the SDK's bus, which never blocks. Each handshake-era connection has its own
+    ``_Delivery``: a task that sends its pending notifications, so a client that stops reading (or a Streamable HTTP
+    session whose event stream is not read) delays only itself, and ``changed`` never waits for anyone.
+    """
 
     def __init__(self) -> None:
-        self.legacy: dict[Connection, set[str]] = {}
+        self.legacy: dict[Connection, _Delivery] = {}
         self.bus = InMemorySubscriptionBus()
+        self._nursery: trio.Nursery | None = None
+
+    async def serve(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Run the connections' delivery tasks until cancelled (subscriptions need it started)."""
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            try:
+                task_status.started()
+                await trio.sleep_forever()
+            finally:
+                self._nursery = None
 
     def add(self, connection: Connection, uri: str) -> None:
-        if connection not in self.legacy:
-            self.legacy[connection] = set()
-            connection.exit_stack.callback(self.legacy.pop, connection, None)
-        self.legacy[connection].add(uri)
+        delivery = self.legacy.get(connection)
+        if delivery is None:
+            if self._nursery is None:
+                raise MCPError(types.INTERNAL_ERROR, "brummer is shutting down: no new subscriptions")
+            delivery = self.legacy[connection] = _Delivery(connection)
+            self._nursery.start_soon(delivery.run)
+            connection.exit_stack.callback(self._gone, connection)
+        delivery.wanted.add(uri)
 
     def remove(self, connection: Connection, uri: str) -> None:
-        self.legacy.get(connection, set()).discard(uri)
+        if (delivery := self.legacy.get(connection)) is not None:
+            delivery.wanted.discard(uri)
+
+    def _gone(self, connection: Connection) -> None:
+        if (delivery := self.legacy.pop(connection, None)) is not None:
+            delivery.scope.cancel()
 
     async def changed(self, uris: list[str]) -> None:
         for uri in uris:
             await self.bus.publish(ResourceUpdated(uri))
-        for connection, wanted in list(self.legacy.items()):
-            for uri in uris:
-                if uri in wanted:
-                    with trio.move_on_after(NOTIFY_TIMEOUT):
-                        await connection.send_resource_updated(uri)
+        for delivery in self.legacy.values():
+            delivery.post(uris)
+
+
+class _Delivery:
+    """One connection's resource notifications: a set of pending URIs (one entry per resource however often it
+    changed, so it stays small) and the task that sends them."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.wanted: set[str] = set()
+        self.pending: dict[str, None] = {}  # an ordered set
+        self.scope = trio.CancelScope()
+        self._wake = trio.Event()
+
+    def post(self, uris: list[str]) -> None:
+        for uri in uris:
+            if uri in self.wanted:
+                self.pending[uri] = None
+        if self.pending:
+            self._wake.set()
+
+    async def run(self) -> None:
+        with self.scope:
+            while True:
+                await self._wake.wait()
+                self._wake = trio.Event()
+                while self.pending:
+                    uri = next(iter(self.pending))
+                    del self.pending[uri]
+                    await self.connection.send_resource_updated(uri)
 
 
 def _connection(ctx: ServerRequestContext[Any, Any]) -> Connection:
@@ -111,6 +161,8 @@ def build_server(runtime: Runtime, subscribers: Subscribers) -> Server[Any]:
         if spec is None:
             known = ", ".join(schemas.TOOLS_BY_NAME)
             raise MCPError(types.INVALID_PARAMS, f"unknown tool {params.name!r} (tools: {known})")
+        if (malformed := unrepresentable(params.arguments)) is not None:
+            raise MCPError(types.INVALID_PARAMS, f"invalid arguments for {spec.name}: {malformed}")
         arguments, problems = check_arguments(spec.input, params.arguments)
         if problems:
             return _result(f"invalid arguments for {spec.name}: " + "; ".join(problems), error=True)

@@ -1,10 +1,12 @@
 """The one ASGI app hypercorn serves: the guard in front, then ``/ws`` (our bridge) and ``/mcp`` (the SDK's app).
 
-The guard refuses before anything else runs: a request whose ``Origin`` is not a localhost origin gets 403 (a web
-page in the user's browser must not drive brummer, even via DNS rebinding), one without the instance's token gets
-401. The token comes as ``Authorization: Bearer <token>``; ``/ws`` also takes ``?token=`` because browser-style
-WebSocket clients cannot set headers. Tokens are compared in constant time and never logged (hypercorn's access
-log is off; refusals say only what was missing).
+The guard refuses before anything else runs, with the same rules on ``/ws`` and ``/mcp`` (the SDK's own Host and
+Origin check is off: it covered ``/mcp`` only, with other rules). When brummer listens on loopback, a request whose
+``Host`` does not name this machine gets 421: that is a page on another site reaching us through DNS rebinding. A
+request whose ``Origin`` is not a localhost origin gets 403 (a web page in the user's browser must not drive
+brummer). One without the instance's token gets 401. The token comes as ``Authorization: Bearer <token>``; ``/ws``
+also takes ``?token=`` because browser-style WebSocket clients cannot set headers. Tokens are compared in constant
+time and never logged (hypercorn's access log is off; refusals say only what was missing).
 
 Lifespan is answered here: the Streamable HTTP session manager's ``run()`` is entered by ``serve_mcp`` around the
 server, not through lifespan (hypercorn-trio crashes on an app that merely returns on the lifespan scope).
@@ -20,7 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from mcp.server.lowlevel import Server
 
-from brummer.mcp.websocket import serve_echo, serve_websocket
+from brummer.logs.urls import is_loopback
+from brummer.mcp.websocket import SlowReaders, serve_echo, serve_websocket
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -28,7 +31,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 TOKEN_HELP = "pass Authorization: Bearer <token>, the token in this brummer's entry in $XDG_RUNTIME_DIR/brummer/"
 
 
@@ -36,19 +38,45 @@ def local_origin(origin: str) -> bool:
     """Whether an ``Origin`` header names this machine (http(s)://localhost, 127.0.0.1, [::1], *.localhost)."""
     try:
         parts = urlsplit(origin)
-        host = (parts.hostname or "").lower()
+        host = parts.hostname or ""
     except ValueError:
         return False
-    return parts.scheme in ("http", "https") and (host in LOCAL_HOSTS or host.endswith(".localhost"))
+    return parts.scheme in ("http", "https") and _local_name(host)
+
+
+def local_host(host: str) -> bool:
+    """Whether a ``Host`` header (``name[:port]``) names this machine, under the same names as ``local_origin``."""
+    if not host or any(c in host for c in "@/?#\\ "):
+        return False
+    try:
+        parts = urlsplit(f"//{host}")
+        name = parts.hostname or ""
+        _ = parts.port  # raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return _local_name(name)
+
+
+def _local_name(name: str) -> bool:
+    name = name.lower()
+    return name == "localhost" or name.endswith(".localhost") or is_loopback(name)
 
 
 class McpApp:
-    """Routes ``/ws`` and ``/mcp`` (and, for the benchmark only, ``/echo``) behind the token and Origin guard."""
+    """Routes ``/ws`` and ``/mcp`` (and, for the benchmark only, ``/echo``) behind the guard.
 
-    def __init__(self, token: str, server: Server[Any], http: ASGIApp, *, echo: bool = False) -> None:
+    ``check_host``: refuse a ``Host`` that is not a loopback name (when serving on loopback). ``slow`` counts and
+    notes the WebSocket clients dropped for not reading.
+    """
+
+    def __init__(
+        self, token: str, server: Server[Any], http: ASGIApp, slow: SlowReaders, *, check_host: bool, echo: bool = False
+    ) -> None:
         self._token = token.encode()
         self._server = server
         self._http = http
+        self._slow = slow
+        self._check_host = check_host
         self._echo = echo
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -64,7 +92,7 @@ class McpApp:
             return
         path = scope["path"]
         if kind == "websocket" and path == "/ws":
-            await serve_websocket(scope, receive, send, self._server)
+            await serve_websocket(scope, receive, send, self._server, self._slow)
         elif kind == "http" and path == "/mcp":
             await self._http(scope, receive, send)
         elif kind == "websocket" and path == "/echo" and self._echo:
@@ -74,6 +102,9 @@ class McpApp:
 
     def _refusal(self, scope: Scope) -> tuple[int, str] | None:
         headers = dict(scope["headers"])
+        host = (headers.get(b"host") or headers.get(b":authority") or b"").decode("latin-1")
+        if self._check_host and not local_host(host):
+            return 421, "misdirected: the Host header must name this machine (localhost, 127.0.0.1, [::1])"
         origin = headers.get(b"origin")
         if origin is not None and not local_origin(origin.decode("latin-1")):
             return 403, "forbidden: requests from web pages (a non-localhost Origin) are refused"

@@ -99,8 +99,9 @@ async def _serve_stdio(runtime: Runtime) -> None:
                 await stdout.send_all(text.encode() + b"\n")
 
         async with trio.open_nursery() as nursery:
+            await nursery.start(subscribers.serve)
             nursery.start_soon(watch_resources, runtime, events, subscribers.changed)
-            await serve_messages(server, lines.next, send)
+            await serve_messages(server, lines.next, send)  # a bad message gets an error; only EOF ends this
             nursery.cancel_scope.cancel()
     runtime.request_shutdown(0)  # stdin closed: the agent is gone
 

@@ -25,20 +25,22 @@ import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-from mcp.server.transport_security import TransportSecuritySettings
 
 from brummer import registry
 from brummer.errors import AlreadyRunningError, MCPServerError
 from brummer.logs.urls import is_loopback
+from brummer.mcp import hypercorn_ws
 from brummer.mcp.adapter import Subscribers, build_server
 from brummer.mcp.asgi import McpApp
+from brummer.mcp.bridge import MAX_IN_FLIGHT
+from brummer.mcp.frames import MAX_MESSAGE
 from brummer.mcp.notes import foreign_logs_to_notes
 from brummer.mcp.resources import watch_resources
-from brummer.mcp.websocket import MAX_MESSAGE, TRANSPORT_LIMIT
+from brummer.mcp.websocket import SlowReaders
 from brummer.runtime import Runtime
 
 PORT_TRIES = 20
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+APP_QUEUE = 2  # received messages hypercorn holds for one request or WebSocket (each up to MAX_MESSAGE)
 
 
 async def serve_mcp(
@@ -87,12 +89,13 @@ async def _serve(
         urls = {"ws": f"ws://{name}:{bound}/ws", "http": f"http://{name}:{bound}/mcp"}
         subscribers = Subscribers()
         server = build_server(runtime, subscribers)
-        manager = StreamableHTTPSessionManager(
-            app=server, security_settings=_http_security(host), max_request_body_size=MAX_MESSAGE
-        )
-        app = McpApp(token, server, manager.handle_request, echo=echo)
+        # Host and Origin are checked by our guard, for /mcp and /ws alike; the SDK checks the body size first.
+        manager = StreamableHTTPSessionManager(app=server, security_settings=None, max_request_body_size=MAX_MESSAGE)
+        slow = SlowReaders(runtime.store.note)
+        app = McpApp(token, server, manager.handle_request, slow, check_host=is_loopback(host), echo=echo)
         with runtime.bus.subscribe("mcp") as events, foreign_logs_to_notes(runtime.store, token):
             async with manager.run(), trio.open_nursery() as nursery:
+                await nursery.start(subscribers.serve)
                 config = _config(sock.detach())  # hypercorn adopts the bound socket (and closes it)
                 await nursery.start(functools.partial(serve, cast(Any, app), config))  # hypercorn's ASGI types
                 registration.publish_mcp(token, registry.loopback_urls(address, bound), urls)
@@ -126,21 +129,13 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def _config(fd: int) -> Config:
+    hypercorn_ws.install()  # frames over the limit are refused before they are buffered; slow readers can be dropped
     config = Config()
     config.bind = [f"fd://{fd}"]
     config.accesslog = None  # URLs may carry ?token=: never log them
     config.errorlog = logging.getLogger("hypercorn.error")
-    config.websocket_max_message_size = TRANSPORT_LIMIT
+    config.websocket_max_message_size = MAX_MESSAGE
+    config.max_app_queue_size = APP_QUEUE
+    config.h2_max_concurrent_streams = MAX_IN_FLIGHT  # HTTP/1.1 has one request per connection at a time
     config.graceful_timeout = 1.0
     return config
-
-
-def _http_security(host: str) -> TransportSecuritySettings | None:
-    """The SDK's DNS-rebinding guard (Host and Origin) for /mcp, on loopback; our guard already checked Origin."""
-    if not is_loopback(host):
-        return None
-    return TransportSecuritySettings(
-        enable_dns_rebinding_protection=True,
-        allowed_hosts=[f"{host}:*" for host in LOOPBACK_NAMES],
-        allowed_origins=[f"{scheme}://{host}:*" for scheme in ("http", "https") for host in LOOPBACK_NAMES],
-    )

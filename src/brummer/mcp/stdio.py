@@ -26,6 +26,8 @@ import trio
 
 from brummer import registry
 from brummer.config import ProjectSpec, discover_project
+from brummer.mcp.frames import MAX_MESSAGE as MAX_LINE
+from brummer.mcp.frames import TooBig
 
 MAX_MESSAGE = 32 * 1024 * 1024  # a log dump of 16 MiB fits with room for its JSON escaping
 UP_WAIT = 15.0  # how long to wait for a starting brummer up's MCP server
@@ -78,14 +80,19 @@ async def relay(found: registry.Entry) -> int | None:
         ) as ws:
             connected = True
             with claim_stdio() as (stdin, stdout):
+                lock = trio.Lock()  # stdout carries the server's frames and our own errors, one whole line at a time
+
+                async def write(frame: str | bytes) -> None:
+                    async with lock:
+                        await stdout.send_all((frame if isinstance(frame, bytes) else frame.encode()) + b"\n")
+
                 async with trio.open_nursery() as nursery:
 
                     async def frames_to_stdout() -> None:
                         nonlocal gone
                         try:
                             while True:
-                                frame = await ws.get_message()
-                                await stdout.send_all((frame if isinstance(frame, bytes) else frame.encode()) + b"\n")
+                                await write(await ws.get_message())
                         except ConnectionClosed:
                             _say("brummer up went away; exiting")
                             gone = True
@@ -96,6 +103,10 @@ async def relay(found: registry.Entry) -> int | None:
                     nursery.start_soon(frames_to_stdout)
                     lines = Lines(stdin)
                     while (line := await lines.next()) is not None:
+                        if isinstance(line, TooBig):  # answered here, as the server would
+                            with contextlib.suppress(trio.BrokenResourceError):
+                                await write(line.error())
+                            continue
                         await ws.send_message(line)
                     nursery.cancel_scope.cancel()
     except (HandshakeError, OSError) as exc:
@@ -132,26 +143,44 @@ def claim_stdio() -> Iterator[tuple[trio.lowlevel.FdStream, trio.lowlevel.FdStre
 
 
 class Lines:
-    """Newline-delimited messages from a byte stream (stdio framing); blank lines are skipped."""
+    """Newline-delimited messages from a byte stream (stdio framing); blank lines are skipped.
 
-    def __init__(self, stream: trio.abc.ReceiveStream) -> None:
+    A line over ``limit`` bytes is not kept: ``next`` gives ``TooBig`` as soon as it is seen, and the rest of it is
+    dropped as it arrives. Each byte is looked at once, however long the line.
+    """
+
+    def __init__(self, stream: trio.abc.ReceiveStream, limit: int = MAX_LINE) -> None:
         self._stream = stream
+        self._limit = limit
         self._buffer = bytearray()
+        self._scanned = 0  # bytes of the buffer known to hold no newline
+        self._skipping = False  # inside a line that was too long
         self._eof = False
 
-    async def next(self) -> str | None:
-        """The next line without its newline, or None at end of input."""
+    async def next(self) -> str | TooBig | None:
+        """The next line without its newline, ``TooBig``, or None at end of input."""
         while True:
-            end = self._buffer.find(b"\n")
+            end = self._buffer.find(b"\n", self._scanned)
             if end >= 0:
                 line = bytes(self._buffer[:end]).strip()
                 del self._buffer[: end + 1]
-                if line:
+                self._scanned = 0
+                if self._skipping:
+                    self._skipping = False
+                elif line:
                     return line.decode("utf-8", "replace")
                 continue
+            self._scanned = len(self._buffer)
+            if len(self._buffer) > self._limit or (self._skipping and self._buffer):
+                self._buffer.clear()
+                self._scanned = 0
+                if not self._skipping:
+                    self._skipping = True
+                    return TooBig(self._limit)
             if self._eof:
                 rest = bytes(self._buffer).strip()
                 self._buffer.clear()
+                self._scanned = 0
                 return rest.decode("utf-8", "replace") if rest else None
             chunk = await self._stream.receive_some(65536)
             if chunk:

@@ -13,6 +13,24 @@ from collections.abc import Mapping
 from typing import Any
 
 Schema = Mapping[str, Any]
+MAX_SAFE_INTEGER = 2**53 - 1  # beyond it JSON numbers stop being portable (RFC 8259 section 6): not a value, a defect
+
+
+def unrepresentable(arguments: object) -> str | None:
+    """The problem with an argument no JSON peer could mean (an integer beyond ``MAX_SAFE_INTEGER``, or a number
+    that parsed as infinity), or None. Such a message is malformed rather than merely out of a tool's range."""
+    if not isinstance(arguments, Mapping):
+        return None
+    for key, value in arguments.items():
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INTEGER:
+            return f"{key}: an integer of {_digits(value)} digits is out of range (at most {MAX_SAFE_INTEGER})"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"{key}: {value!r} is not a JSON number"
+    return None
+
+
+def _digits(value: int) -> int:
+    return len(str(abs(value))) if value.bit_length() < 10_000 else int(value.bit_length() * math.log10(2)) + 1
 
 
 def check_arguments(schema: Schema, arguments: object) -> tuple[dict[str, Any], list[str]]:
@@ -54,8 +72,10 @@ def check_value(key: str, rule: Schema, value: object) -> tuple[Any, str | None]
         if "maxLength" in rule and len(value) > rule["maxLength"]:
             return value, f"{key} must be at most {rule['maxLength']} characters, got {len(value)}"
     elif kind in ("integer", "number"):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, int | float):
             return value, f"{key} must be {'an integer' if kind == 'integer' else 'a number'}, got {_kind(value)}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return value, f"{key} must be a finite number, got {value!r}"
         if kind == "integer":
             if isinstance(value, float) and not value.is_integer():
                 return value, f"{key} must be an integer, got {value!r}"

@@ -32,7 +32,8 @@ from brummer.logs.query import (
 )
 
 # -- budgets ----------------------------------------------------------------------------------------------------
-ANSWER_CHARS = 1024 * 1024  # line text in one answer; a line counts at most its clipped length
+ANSWER_CHARS = 1024 * 1024  # one answer's lines: each counts its clipped length and ...
+LINE_OVERHEAD = 100  # ... this, for its other fields (an answer's JSON stays near ANSWER_CHARS)
 LINE_CHARS = 4096  # a line in an answer is clipped here (marked, its full length given) ...
 MAX_LINE_CHARS = LINE_LIMIT + 1024  # ... or where the reader asks, up to a whole stored line and its cut marker
 
@@ -89,7 +90,8 @@ async def show_all(lines: list[LogLine], clip: int = LINE_CHARS) -> list[ShownLi
 
 
 class _Page:
-    """Collects a page: at most ``limit`` lines and ``budget`` characters (each line counted at most ``clip``).
+    """Collects a page: at most ``limit`` lines and ``budget`` characters (each line counted at most ``clip``, plus
+    ``LINE_OVERHEAD``).
 
     Reading forward, it stops at the budget. Reading a tail (newest first) it keeps the newest lines that fit and
     goes on counting, so that it can say where the window of ``limit`` lines began (``earlier``)."""
@@ -109,7 +111,7 @@ class _Page:
         """Keep ``line`` if it fits; whether to go on."""
         self.found += 1
         if not self.truncated:
-            size = min(len(line.text), self.clip)
+            size = min(len(line.text), self.clip) + LINE_OVERHEAD
             if self.budget is not None and self.lines and self.chars + size > self.budget:
                 self.truncated = True
                 if self.forward:

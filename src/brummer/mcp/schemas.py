@@ -74,7 +74,7 @@ LINES_ANSWER = {
         "count": {"type": "integer"},
         "truncated": {
             "type": "boolean",
-            "description": f"The size budget (about {ANSWER_CHARS // 1024:,} KiB of line text) ended the answer before "
+            "description": f"The size budget (about {ANSWER_CHARS // 1024:,} KiB per answer) ended the answer before "
             "`limit` lines. Reading forward (`since`): continue with since=`next`. A tail keeps the newest lines; "
             "`earlier` reads the rest.",
         },

@@ -33,16 +33,16 @@ from mcp import Client
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "mcp"))
 
-from helpers_mcp import structured, ws_transport  # noqa: E402
+from helpers_mcp import structured, ws_transport
 
-from brummer.bus import Bus  # noqa: E402
-from brummer.config import discover_project  # noqa: E402
-from brummer.logs.query import classify  # noqa: E402
-from brummer.logs.store import LogStore  # noqa: E402
-from brummer.mcp import instance, tools  # noqa: E402
-from brummer.runtime import Runtime  # noqa: E402
-from brummer.supervise.spawn import Spawner  # noqa: E402
-from brummer.supervise.supervisor import serve_supervisor  # noqa: E402
+from brummer.bus import Bus
+from brummer.config import discover_project
+from brummer.logs.query import classify
+from brummer.logs.store import LogStore
+from brummer.mcp import instance, tools
+from brummer.runtime import Runtime
+from brummer.supervise.spawn import Spawner
+from brummer.supervise.supervisor import serve_supervisor
 
 HOSTILE = ["a" * n + "!" for n in range(20, 40)] * 500 + ["a" * 65_000 + "!"] * 20
 FLOOD = """
@@ -176,7 +176,7 @@ async def end_to_end() -> dict[str, Any]:
             toml += f'[processes.{name}]\ncmd = ["{py}", "print.py", "{name}.txt"]\nready = "none"\n'
         toml += '[processes.idle]\ncmd = "sleep 300"\nready = "none"\n'  # brummer up lives while one does
         (root / "brummer.toml").write_text(toml)
-        up = subprocess.Popen(
+        up = await trio.lowlevel.open_process(
             [py, "-m", "brummer", "up", "--plain", "--dir", str(root), "--mcp-port", "0"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -184,14 +184,16 @@ async def end_to_end() -> dict[str, Any]:
         )
         try:
             with trio.fail_after(60):
-                while (found := instance.read(root)) is None:
+                while (found := instance.read(root)) is None:  # noqa: ASYNC110 (brummer up writes it)
                     await trio.sleep(0.05)
             report: dict[str, Any] = {}
             await trio.sleep(2)  # let the prints finish and the flood run
-            pinger = subprocess.Popen([py, "pinger.py", found.ws, found.token, "stop", "pings"], cwd=root)
+            pinger = await trio.lowlevel.open_process(
+                [py, "pinger.py", found.ws, found.token, "stop", "pings"], cwd=root
+            )
             async with Client(ws_transport(found.ws, found.token)) as agent:
                 with trio.fail_after(30):
-                    while not (root / "pings").exists():
+                    while not (root / "pings").exists():  # noqa: ASYNC110 (the pinger writes it)
                         await trio.sleep(0.05)
                 window = time.time()
                 await trio.sleep(1)
@@ -224,7 +226,8 @@ async def end_to_end() -> dict[str, Any]:
                     if not page["lines"]:
                         break
                     since = page["next"]
-            pinger.wait(30)
+            with trio.fail_after(30):
+                await pinger.wait()
             pings = json.loads((root / "pings").read_text())
             report["longest ping round trip (ms)"] = round(pings["longest"] * 1e3, 1)
             report["pings"] = pings["pings"]
@@ -232,13 +235,14 @@ async def end_to_end() -> dict[str, Any]:
             report["child's longest blocked write() (ms)"] = round(float((root / "stall").read_text()) * 1e3, 1)
             began = time.perf_counter()
             os.kill(up.pid, signal.SIGTERM)
-            report["exit code after SIGTERM"] = up.wait(30)
+            with trio.fail_after(30):
+                report["exit code after SIGTERM"] = await up.wait()
             report["SIGTERM to exit (ms)"] = round((time.perf_counter() - began) * 1e3, 1)
             return report
         finally:
             if up.poll() is None:
                 os.killpg(up.pid, signal.SIGKILL)
-                up.wait()
+                await up.wait()
 
 
 def main() -> None:

@@ -50,7 +50,9 @@ def project(tmp_path: Path) -> Path:
     root = tmp_path / "proj"
     root.mkdir()
     (root / "flood.py").write_text(FLOOD)
-    toml = f'log_max_lines = 200_000\ndefault = ["flood", {", ".join(map(repr, PRINTS))}]\n[processes.flood]\ncmd = ["{PY}", "flood.py", "{tmp_path / "stall"}"]\n'
+    names = ", ".join(f'"{name}"' for name in ["flood", *PRINTS])
+    toml = f"log_max_lines = 200_000\ndefault = [{names}]\n"
+    toml += f'[processes.flood]\ncmd = ["{PY}", "flood.py", "{tmp_path / "stall"}"]\n'
     for name, code in PRINTS.items():
         (root / f"{name}.py").write_text(code)
         toml += f'[processes.{name}]\ncmd = ["{PY}", "{name}.py"]\nready = "none"\n'

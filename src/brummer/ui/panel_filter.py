@@ -30,7 +30,9 @@ class FilterMatches:
                     self.lines[name] = (self.lines[name] + new.lines)[-self.rows :]
                     self._cursor[name] = new.next
                     continue
-            # the first time, or more new matches than fit on the screen: the newest ones, read backwards
+            # the first time, or more new matches than fit on the screen: the newest ones, read backwards (from
+            # the store as it is now: whatever comes in meanwhile is for the next update)
+            end = store.last_seq
             newest = await store.read(name, limit=self.rows, pattern=self.pattern, budget=None)
             self.lines[name] = newest.lines
-            self._cursor[name] = newest.next
+            self._cursor[name] = end

@@ -16,6 +16,7 @@ Usage: python scripts/bench_loop.py [--skip-e2e]
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import signal
@@ -117,6 +118,7 @@ async def measured(step: LongestStep, call: Callable[[], Awaitable[Any]]) -> dic
 
 
 async def in_process() -> dict[str, Any]:
+    gc.freeze()  # as brummer does once the SDK is imported (app._start_mcp)
     step = LongestStep()
     trio.lowlevel.add_instrument(step)
     report: dict[str, Any] = {}

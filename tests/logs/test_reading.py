@@ -78,7 +78,7 @@ async def test_a_truncated_tail_keeps_the_newest_and_says_where_the_rest_is() ->
 async def test_long_lines_are_clipped_with_their_length() -> None:
     store = make()
     store.append_lines("web", "stdout", ["\x1b[31m" + "x" * 70_000 + "\x1b[0m", "short"])
-    long, short = await reading.show_all((await store.read("web", limit=2)).lines)
+    (long, short), _ = await reading.show_all((await store.read("web", limit=2)).lines)
     assert len(long.text) < reading.LINE_CHARS + 100 and long.length == 70_000 and "clipped" in long.text
     assert long.to_dict()["length"] == 70_000 and "length" not in short.to_dict()
     whole = reading.show((await store.read("web", limit=2, clip=reading.MAX_LINE_CHARS)).lines[0], 80_000)

@@ -78,15 +78,16 @@ def show(line: LogLine, clip: int = LINE_CHARS) -> ShownLine:
     return ShownLine(line.seq, line.time, line.process, line.stream, line.run, shown, level, len(plain))
 
 
-async def show_all(lines: list[LogLine], clip: int = LINE_CHARS) -> list[ShownLine]:
-    """``show`` for every line, in slices."""
+async def show_all(lines: list[LogLine], clip: int = LINE_CHARS) -> tuple[list[ShownLine], list[dict[str, object]]]:
+    """``show`` for every line, and each one's ``to_dict``, in slices."""
     meter = Meter()
-    shown = []
+    shown, rows = [], []
     for line in lines:
-        shown.append(show(line, clip))
+        shown.append(one := show(line, clip))
+        rows.append(one.to_dict())
         if meter.spend(LINE_COST + len(line.text)):
             await _pause(meter)
-    return shown
+    return shown, rows
 
 
 class _Page:

@@ -5,8 +5,9 @@ not per-line, work: a batch gets a run of global sequence numbers, one timestamp
 prefilter and one error-scanner call. Queries (tail, since-cursor, search) walk batches and only then lines.
 
 Readers that need completeness (MCP ``logs_tail``, readiness ``log =``) read here by cursor; the bus only tells them
-that something changed. The store publishes ``LogLines`` (low), ``UrlDetected`` and ``ErrorDetected`` (high) and
-``ErrorRepeated`` (medium).
+that something changed. Every reader that may look at the whole store uses ``read``, which works in slices with a
+checkpoint between them (``reading.py``); ``tail`` is for readers bounded by construction. The store publishes
+``LogLines`` (low), ``UrlDetected`` and ``ErrorDetected`` (high) and ``ErrorRepeated`` (medium).
 """
 
 from __future__ import annotations

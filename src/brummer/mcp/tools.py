@@ -140,9 +140,9 @@ async def scripts_status(runtime: Runtime, name: str | None = None) -> Answer:
 
 
 async def _lines_answer(result: TailResult, clip: int, *, forward: bool, what: str = "lines") -> Answer:
-    lines = await reading.show_all(result.lines, clip)
+    lines, rows = await reading.show_all(result.lines, clip)
     data = {
-        "lines": [line.to_dict() for line in lines],
+        "lines": rows,
         "next": result.next,
         "gap": result.gap,
         "count": len(lines),

@@ -38,6 +38,7 @@ from helpers_mcp import structured, ws_transport
 
 from brummer.bus import Bus
 from brummer.config import discover_project
+from brummer.logs.patterns import compile_pattern
 from brummer.logs.query import classify
 from brummer.logs.store import LogStore
 from brummer.mcp import instance, tools
@@ -117,6 +118,22 @@ async def measured(step: LongestStep, call: Callable[[], Awaitable[Any]]) -> dic
     }
 
 
+def re2_costs() -> dict[str, list[float]]:
+    block = ("GET /api/items?page=3 200 in 3ms - compiled client and server\n" * 5000)[: 256 * 1024]
+    costs = {}
+    for text in ("no such line", r"(?i)error|warn", "((a+)+)+$", r"[^a]{1000}y", r"\w{3}\d{2}x", r"\pL{9}Q"):
+        times = []
+        began = time.perf_counter()
+        pattern = compile_pattern(text)
+        times.append(time.perf_counter() - began)
+        for _ in range(2):
+            began = time.perf_counter()
+            pattern.search(block)
+            times.append(time.perf_counter() - began)
+        costs[text] = [round(t * 1e3, 2) for t in times]
+    return costs
+
+
 async def in_process() -> dict[str, Any]:
     gc.freeze()  # as brummer does once the SDK is imported (app._start_mcp)
     step = LongestStep()
@@ -126,6 +143,7 @@ async def in_process() -> dict[str, Any]:
     began = time.perf_counter()
     classify("x" * 32_000)
     report["classify 32,000 letters (ms)"] = round((time.perf_counter() - began) * 1e3, 3)
+    report["RE2 on a 256 KiB block (ms: compile, first search, second search)"] = re2_costs()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         names = ("long", "many", "hostile")

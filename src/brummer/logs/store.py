@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import re
 import time
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import trio
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 
 BRUMMER = "brummer"  # the name under which brummer's own messages are kept
 ERROR_IDLE_FLUSH = 0.3  # seconds of quiet after which an open multi-line error group is complete
+_LAST = attrgetter("last")  # a batch's last sequence number, for bisecting
 _URL_HINT = re.compile("://").search  # re's literal search beats `in` for this needle on log text
 
 
@@ -236,8 +239,13 @@ class LogStore:
         budget: int | None = None,
         clip: int = reading.LINE_CHARS,
     ) -> reading.Request:
-        # The batch lists are copied: a reader that checkpoints must not see them change.
-        pools = [log.batches[log.head :] for log in self._select(process)]
+        # The batch lists are copied (a reader that checkpoints must not see them change); reading forward, only
+        # from ``since`` on: a readiness check reads after every append of any process.
+        logs = self._select(process)
+        if since is None:
+            pools = [log.batches[log.head :] for log in logs]
+        else:
+            pools = [log.batches[bisect_right(log.batches, since, lo=log.head, key=_LAST) :] for log in logs]
         gap = max(0, self.first_seq(process) - 1 - since) if since is not None else 0
         return reading.Request(pools, filters, since, self._seq, gap, limit, budget, clip)
 

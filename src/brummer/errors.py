@@ -11,6 +11,8 @@
     ├── RegistryError            the instance registry directory (or a file in it) is not safe to use
     ├── ToolError                an MCP tool call cannot be done (bad value, unknown process): the agent
     │                            gets it as an ``isError`` result, never as a protocol error
+    ├── PatternError             a regex (from an agent, brummer.toml or the panel) that the linear-time
+    │                            engine cannot run; each caller wraps it (ToolError, ConfigError, a message)
     └── ServiceError             a service (printer, panel, MCP, proxy) failed and was isolated
         └── MCPServerError       the MCP server cannot start (no free port, another brummer serves
                                  this project, a non-loopback host without allow_remote)
@@ -102,6 +104,13 @@ class RegistryError(BrummerError):
 
 class ToolError(BrummerError):
     """An MCP tool call cannot be carried out; the message says what to do instead."""
+
+
+class PatternError(BrummerError):
+    """A search pattern is invalid, or uses what a linear-time engine cannot run (backreferences, lookaround).
+
+    The message names the construct and stands alone, so callers can prefix where the pattern came from.
+    """
 
 
 class ServiceError(BrummerError):

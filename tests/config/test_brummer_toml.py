@@ -191,7 +191,14 @@ def test_syntax_error_at_end_of_file(discover: Discover) -> None:
         ('ready = { tcp = "5432" }', 4, "tcp must be a port number"),
         ("ready = { url = false }", 4, "url must be true"),
         ('ready = { http = "localhost:3000" }', 4, "http must be an http://"),
-        ('ready = { log = "([a-z" }', 4, "log is not a valid regular expression"),
+        ('ready = { log = "([a-z" }', 4, "log is not a usable regular expression: invalid regex '([a-z': missing ]"),
+        (
+            "ready = { log = '(?<=port )\\d+' }",
+            4,
+            "log is not a usable regular expression: lookbehind `(?<=` is not supported: brummer runs patterns on a "
+            "linear-time engine (RE2)",
+        ),
+        ("ready = { log = '(a)\\1' }", 4, "backreference `\\1` is not supported"),
         ('ready = { exec = "" }', 4, "exec must be a non-empty string"),
         ('ready = "sometimes"', 4, 'must be "none" or a table'),
         ('restart = "never"', 4, "processes.web.restart must be one of 'no', 'on-failure', 'always'"),

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from brummer.bus import Bus, LogLines, UrlDetected, UrlsCleared
+from brummer.logs.patterns import compile_pattern
 from brummer.logs.store import LogStore
 
 
@@ -74,7 +73,7 @@ async def test_filters_stream_level_time_and_process() -> None:
 async def test_search_ignores_ansi_and_nul() -> None:
     store, _ = make()
     store.append_lines("web", "stdout", ["\x1b[31mFAIL\x1b[0m src/a.test.ts", "PASS src/b.test.ts", "FA\x00IL c"])
-    found = store.tail(pattern=re.compile("^FAIL"), limit=10).lines
+    found = store.tail(pattern=compile_pattern("^FAIL"), limit=10).lines
     assert [line.plain for line in found] == ["FAIL src/a.test.ts", "FAIL c"]
     assert found[0].text.startswith("\x1b[31m")  # raw kept for display
 

@@ -187,8 +187,27 @@ async def test_big_messages(tmp_path: Path) -> None:
         async with serving(load(root), ["wide"]) as served:
             async with served.ws() as client:
                 await client.call_tool("wait_for", {"name": "wide", "condition": "exited"})
-                dump = structured(await client.call_tool("logs_tail", {"name": "wide", "limit": 8000, "since": 0}))
-                assert dump["count"] >= 8000 - 1 and len(json.dumps(dump)) > 8_000_000  # an 8 MB log dump fits
+                # An 8 MB log dump comes in pages of about 1 MiB, each continuing exactly where the last stopped.
+                since, seen, sizes = 0, [], []
+                while len(seen) < 8000:
+                    arguments = {"name": "wide", "limit": 8000, "since": since, "stream": "stdout"}
+                    page = structured(await client.call_tool("logs_tail", arguments))
+                    seen += [int(line["text"][:5]) for line in page["lines"]]
+                    sizes.append(len(json.dumps(page)))
+                    assert page["truncated"] == (len(seen) < 8000) and page["earlier"] is None
+                    since = page["next"]
+                assert seen == list(range(8000)) and 7 <= len(sizes) <= 11 and max(sizes) < 1_200_000
+                tail = {"name": "wide", "limit": 8000, "stream": "stdout"}
+                newest = structured(await client.call_tool("logs_tail", tail))
+                assert newest["truncated"] and newest["lines"][-1]["text"].startswith("07999")  # a tail: the newest
+                left_out = newest["earlier"]
+                assert left_out["limit"] == 8000 - newest["count"]
+                earlier: list[int] = []
+                while left_out["limit"]:  # the lines left out: themselves more than one page
+                    rest = structured(await client.call_tool("logs_tail", {**tail, **left_out}))
+                    earlier += [line["seq"] for line in rest["lines"]]
+                    left_out = {"since": rest["next"], "limit": left_out["limit"] - rest["count"]}
+                assert earlier[-1] == newest["lines"][0]["seq"] - 1 and len(earlier) == 8000 - newest["count"]
 
             async with raw_ws(served) as ws:
                 await ws.send_message("x" * (20 * 1024 * 1024))

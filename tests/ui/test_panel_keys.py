@@ -92,6 +92,17 @@ def test_filter_prompt() -> None:
     assert not view.quitting and view.filter_text == "q"  # in the prompt, q is a letter
 
 
+def test_a_filter_re2_cannot_run_is_refused_by_name() -> None:
+    view = ViewState()
+    press(view, "/", *"(a+)\\1", ENTER)
+    assert view.prompt == "(a+)\\1" and view.pattern is None
+    assert (
+        view.prompt_error == "backreference `\\1` is not supported: brummer runs patterns on a linear-time engine (RE2)"
+    )
+    press(view, "ctrl-u", *"((a+)+)+$", ENTER)  # a backtracking bomb for Python's re: linear on RE2
+    assert view.pattern is not None and not view.pattern.search("a" * 100_000 + "!")
+
+
 def test_lower_case_filter_ignores_case() -> None:
     view = ViewState()
     press(view, "/", *"error", ENTER)

@@ -6,7 +6,6 @@ import fcntl
 import functools
 import os
 import pty
-import re
 import signal
 import struct
 import termios
@@ -26,6 +25,7 @@ from brummer.services import run_isolated
 from brummer.supervise.state import ProcState
 from brummer.ui.output import Output
 from brummer.ui.panel import Panel, serve_panel
+from brummer.ui.panel_model import compile_filter
 from helpers import PY, Running, load, running, write_project
 
 WEB = "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); " + (
@@ -227,5 +227,6 @@ async def test_tail_selection_clear_filter_and_errors(tmp_path: Path) -> None:
         assert {line.process for line in panel.snapshot(100, 30).logs} == {"ticker"}  # others untouched
         r.store.append_lines("web", "stdout", ["after the clear"])
         assert "after the clear" in [line.text for line in panel.snapshot(100, 30).logs]
-        panel.view.pattern = re.compile("tick 3$")
+        panel.view.pattern = compile_filter("tick 3$")
+        await panel.follow_filter(30)
         assert [line.text for line in panel.snapshot(100, 30).logs] == ["tick 3"]

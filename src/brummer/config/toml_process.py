@@ -8,14 +8,14 @@ package.json script or Procfile entry of the same name (add ``depends_on``, ``re
 from __future__ import annotations
 
 import math
-import re
 import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast
 
 from brummer.config.spec import Condition, ReadyCheck, ReadyKind, RestartPolicy
-from brummer.errors import ConfigError
+from brummer.errors import ConfigError, PatternError
+from brummer.logs.patterns import compile_pattern
 
 PROCESS_KEYS = (
     "cmd",
@@ -179,9 +179,9 @@ def _ready(value: object, fail: _Fail) -> ReadyCheck:
         raise fail("ready", f"http must be an http:// or https:// URL, not {target!r}")
     if kind == "log":
         try:
-            re.compile(target)
-        except re.error as exc:
-            raise fail("ready", f"log is not a valid regular expression ({exc})") from None
+            compile_pattern(target)
+        except PatternError as exc:
+            raise fail("ready", f"log is not a usable regular expression: {exc}") from None
     return ReadyCheck(cast(ReadyKind, kind), target)
 
 

@@ -5,16 +5,19 @@ not per-line, work: a batch gets a run of global sequence numbers, one timestamp
 prefilter and one error-scanner call. Queries (tail, since-cursor, search) walk batches and only then lines.
 
 Readers that need completeness (MCP ``logs_tail``, readiness ``log =``) read here by cursor; the bus only tells them
-that something changed. The store publishes ``LogLines`` (low), ``UrlDetected``, ``ErrorDetected`` and
-``ErrorResolved`` (high) and ``ErrorRepeated`` (medium).
+that something changed. Every reader that may look at the whole store uses ``read``, which works in slices with a
+checkpoint between them (``reading.py``); ``tail`` is for readers bounded by construction. The store publishes
+``LogLines`` (low), ``UrlDetected``, ``ErrorDetected`` and ``ErrorResolved`` (high) and ``ErrorRepeated`` (medium).
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Iterator
+from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import trio
@@ -29,17 +32,19 @@ from brummer.bus import (
     UrlDetected,
     UrlsCleared,
 )
-from brummer.logs import query
+from brummer.logs import query, reading
 from brummer.logs.error_book import ErrorBook
 from brummer.logs.lines import strip
-from brummer.logs.query import Batch, LogLine, TailResult
+from brummer.logs.query import Batch, TailResult
 from brummer.logs.urls import UrlWatch, find_urls, origin
 
 if TYPE_CHECKING:
     from brummer.logs.errors import CleanCycle, DetectedError, ErrorScanner, Finding
+    from brummer.logs.patterns import Pattern
 
 BRUMMER = "brummer"  # the name under which brummer's own messages are kept
 ERROR_IDLE_FLUSH = 0.3  # seconds of quiet after which an open multi-line error group is complete
+_LAST = attrgetter("last")  # a batch's last sequence number, for bisecting
 _URL_HINT = re.compile("://").search  # re's literal search beats `in` for this needle on log text
 
 
@@ -306,6 +311,26 @@ class LogStore:
         firsts = [log.batches[log.head].seq for log in self._select(process) if log.head < len(log.batches)]
         return min(firsts, default=self._seq + 1)
 
+    def _request(
+        self,
+        process: str | Iterable[str] | None,
+        filters: query.Filters,
+        since: int | None,
+        limit: int,
+        *,
+        budget: int | None = None,
+        clip: int = reading.LINE_CHARS,
+    ) -> reading.Request:
+        # The batch lists are copied (a reader that checkpoints must not see them change); reading forward, only
+        # from ``since`` on: a readiness check reads after every append of any process.
+        logs = self._select(process)
+        if since is None:
+            pools = [log.batches[log.head :] for log in logs]
+        else:
+            pools = [log.batches[bisect_right(log.batches, since, lo=log.head, key=_LAST) :] for log in logs]
+        gap = max(0, self.first_seq(process) - 1 - since) if since is not None else 0
+        return reading.Request(pools, filters, since, self._seq, gap, limit, budget, clip)
+
     def tail(
         self,
         process: str | Iterable[str] | None = None,
@@ -316,28 +341,39 @@ class LogStore:
         level: str | None = None,
         after: float | None = None,
         before: float | None = None,
-        pattern: re.Pattern[str] | None = None,
+        pattern: Pattern | None = None,
+        slices: int | None = None,
     ) -> TailResult:
-        """Lines matching every given filter.
+        """Lines matching every given filter, read on the spot: for readers bounded by ``limit`` (the panel's rows)
+        or by ``slices`` of work (then the result may be ``truncated``). Everything else uses ``read``.
 
         Without ``since``: the newest ``limit`` lines. With ``since``: the first ``limit`` lines after that
         sequence number, oldest first, so a reader can page forward with ``next``.
         """
-        logs = self._select(process)
         filters = query.Filters(stream, query.level_rank(level), after, before, pattern)
-        if since is None:
-            lines = query.newest([log.live() for log in logs], limit, filters)
-        else:
-            lines = query.oldest_after([log.live() for log in logs], since, limit, filters)
-        next_cursor = lines[-1].seq if lines else (self._seq if since is None else since)
-        if since is not None and len(lines) < limit:
-            next_cursor = max(next_cursor, self._seq)  # everything up to now was looked at
-        gap = max(0, self.first_seq(process) - 1 - since) if since is not None else 0
-        return TailResult(lines, next_cursor, gap)
+        return reading.read_sync(self._request(process, filters, since, limit), slices)
 
-    def iter_since(self, process: str, since: int) -> Iterator[LogLine]:
-        """Every retained line of ``process`` after ``since`` (for readiness ``log =`` checks)."""
-        return query.iter_after([log.live() for log in self._select(process)], since, query.Filters())
+    async def read(
+        self,
+        process: str | Iterable[str] | None = None,
+        *,
+        since: int | None = None,
+        limit: int = 100,
+        stream: str | None = None,
+        level: str | None = None,
+        pattern: Pattern | None = None,
+        min_run: int = 0,
+        budget: int | None = reading.ANSWER_CHARS,
+        clip: int = reading.LINE_CHARS,
+    ) -> TailResult:
+        """``tail`` in slices of bounded work with checkpoints between them, and at most ``budget`` characters of
+        lines (each counted at most ``clip``): for MCP answers and every reader that may look at the whole store.
+
+        The page is of the store as it was when the call began; ``next`` never skips what came in meanwhile.
+        ``min_run`` = 1 leaves out brummer's own notes (they belong to no run).
+        """
+        filters = query.Filters(stream, query.level_rank(level), pattern=pattern, min_run=min_run)
+        return await reading.read(self._request(process, filters, since, limit, budget=budget, clip=clip))
 
 
 async def serve_log_store(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import signal
 from collections.abc import AsyncIterator
 
@@ -50,6 +51,7 @@ class _Stop:
 
 async def serve_headless(project: ProjectSpec) -> int:
     """Serve until stdin closes (exit 0) or a signal comes (128 + its number)."""
+    gc.freeze()  # the SDK is imported: see app._start_mcp
     stop = _Stop()
     with registry.register(project.root, registry.Kind.HEADLESS) as me, trio.open_signal_receiver(*SIGNALS) as signals:
         async with open_core(project) as core:

@@ -20,6 +20,7 @@ from typing import Any
 import trio
 
 from brummer.bus import Subscription
+from brummer.logs import reading
 from brummer.mcp.tools import PROXY_NOTE, process_dict
 from brummer.runtime import Runtime
 
@@ -27,6 +28,7 @@ SCHEME = "brummer://"
 LOGS_PREFIX = SCHEME + "logs/"
 LOGS_TEMPLATE = LOGS_PREFIX + "{name}"
 LOG_LINES = 200  # lines in a brummer://logs/{name} document; logs_tail pages further
+LOG_SLICES = 1  # work for one such document, in the log store's slices (the SDK reads resources synchronously)
 ERROR_GROUPS = 100
 COALESCE = 0.25  # seconds between two notifications about the same resource, at least
 IDLE_CHECK = 1.0
@@ -46,7 +48,10 @@ RESOURCES = (
     ),
     ResourceSpec(SCHEME + "urls", "urls", "URLs the processes announced, per process."),
 )
-LOGS_DESCRIPTION = f"The newest {LOG_LINES} log lines of one process, with sequence numbers and a `next` cursor."
+LOGS_DESCRIPTION = (
+    f"The newest {LOG_LINES} log lines of one process (fewer when they are long: `truncated`), with sequence numbers "
+    "and a `next` cursor; logs_tail reads further."
+)
 
 
 class UnknownResource(LookupError):
@@ -75,8 +80,9 @@ def document(runtime: Runtime, uri: str) -> dict[str, Any]:
         rows = [{"process": p, "url": u, "proxy_url": None} for p, found in urls.items() for u in found]
         return {"urls": rows, "note": PROXY_NOTE}
     name = _log_name(runtime, uri)
-    result = runtime.store.tail(name, limit=LOG_LINES)
-    return {"process": name, "lines": [line.to_dict() for line in result.lines], "next": result.next}
+    result = runtime.store.tail(name, limit=LOG_LINES, slices=LOG_SLICES)
+    lines = [reading.show(line).to_dict() for line in result.lines]
+    return {"process": name, "lines": lines, "next": result.next, "truncated": result.truncated}
 
 
 def check_uri(runtime: Runtime, uri: str) -> None:

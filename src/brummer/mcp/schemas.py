@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from brummer.logs.reading import ANSWER_CHARS, LINE_CHARS, MAX_LINE_CHARS
+
 Schema = dict[str, Any]
 
-MAX_LINES = 10_000  # one logs_tail/logs_search answer; a log dump of that size fits well inside a 16 MiB frame
+MAX_LINES = 10_000  # one logs_tail/logs_search answer (also bounded in size: reading.ANSWER_CHARS)
 MAX_WAIT = 600.0
 
 NAME = {"type": "string", "minLength": 1, "maxLength": 200, "description": "A process name from scripts_list."}
@@ -54,8 +56,12 @@ LINE = {
         "time": {"type": "number"},
         "process": {"type": "string"},
         "stream": {"type": "string", "enum": ["stdout", "stderr", "brummer"]},
-        "text": {"type": "string"},
+        "text": {"type": "string", "description": "Without terminal escapes; a long line is clipped (marked)."},
         "level": {"type": "string", "enum": ["debug", "info", "warn", "error"]},
+        "length": {
+            "type": "integer",
+            "description": "Only when `text` was clipped: the whole line's length (see max_line_chars).",
+        },
     },
     "required": ["seq", "time", "process", "stream", "text", "level"],
 }
@@ -66,8 +72,28 @@ LINES_ANSWER = {
         "next": {"type": "integer", "description": "Pass as `since` to get what comes after these lines."},
         "gap": {"type": "integer", "description": "Lines after `since` that retention had already dropped."},
         "count": {"type": "integer"},
+        "truncated": {
+            "type": "boolean",
+            "description": f"The size budget (about {ANSWER_CHARS // 1024:,} KiB per answer) ended the answer before "
+            "`limit` lines. Reading forward (`since`): continue with since=`next`. A tail keeps the newest lines; "
+            "`earlier` reads the rest.",
+        },
+        "earlier": {
+            "type": ["object", "null"],
+            "description": "A truncated tail: pass these as `since` and `limit` to read the lines it left out.",
+            "properties": {"since": {"type": "integer"}, "limit": {"type": "integer"}},
+            "required": ["since", "limit"],
+        },
     },
-    "required": ["lines", "next", "gap", "count"],
+    "required": ["lines", "next", "gap", "count", "truncated", "earlier"],
+}
+MAX_LINE_CHARS_ARG = {
+    "type": "integer",
+    "minimum": 1,
+    "maximum": MAX_LINE_CHARS,
+    "default": LINE_CHARS,
+    "description": "Clip each line's text at this many characters (marked, with its `length`); brummer keeps up to "
+    "64 KiB of a line.",
 }
 ERROR_GROUP = {
     "type": "object",
@@ -222,20 +248,23 @@ TOOLS: tuple[ToolSpec, ...] = (
                     "enum": ["debug", "info", "warn", "error"],
                     "description": "Only lines at this level or above (classified from the text).",
                 },
+                "max_line_chars": MAX_LINE_CHARS_ARG,
             }
         ),
         LINES_ANSWER,
     ),
     ToolSpec(
         "logs_search",
-        "Search log lines with a regular expression (Python syntax). Newest matches first unless `since` is given.",
+        "Search log lines with a regular expression (RE2 syntax: like Python's, without lookaround, backreferences "
+        "or possessive quantifiers; it runs in time linear in the text). The newest matches unless `since` is given.",
         _input(
             {
-                "pattern": {"type": "string", "minLength": 1, "maxLength": 1000, "description": "A regex."},
+                "pattern": {"type": "string", "minLength": 1, "maxLength": 1000, "description": "A regex (RE2)."},
                 "name": OPTIONAL_NAME,
                 "since": SINCE,
                 "limit": _limit(100, MAX_LINES),
                 "ignore_case": {"type": "boolean", "default": True},
+                "max_line_chars": MAX_LINE_CHARS_ARG,
             },
             ("pattern",),
         ),
@@ -317,7 +346,7 @@ TOOLS: tuple[ToolSpec, ...] = (
                     "type": "string",
                     "minLength": 1,
                     "maxLength": 1000,
-                    "description": "A regex: required for condition=log; for url, only URLs matching it.",
+                    "description": "A regex (RE2 syntax): required for condition=log; for url, only URLs matching it.",
                 },
                 "timeout_s": {"type": "number", "minimum": 0, "maximum": MAX_WAIT, "default": 30},
             },

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from brummer.logs.query import LogLine
+from brummer.logs.reading import ShownLine
 from brummer.supervise.state import ProcessInfo, ProcState
 
 BUDGET = 2000  # characters of text per answer
@@ -72,12 +72,12 @@ def process_line(info: ProcessInfo, now: float) -> str:
     return f"{info.name}: " + ", ".join(parts)
 
 
-def log_row(line: LogLine) -> str:
+def log_row(line: ShownLine) -> str:
     where = line.process if line.stream == "stdout" else f"{line.process} {line.stream}"
     return f"{line.seq} [{where}] {clip(line.plain)}"
 
 
-def lines_text(lines: Sequence[LogLine], *, next_cursor: int, gap: int, forward: bool, what: str = "lines") -> str:
+def lines_text(lines: Sequence[ShownLine], *, next_cursor: int, gap: int, forward: bool, what: str = "lines") -> str:
     """Log lines for an agent, cut to the budget: the newest part (tail) or the oldest part (reading forward)."""
     if not lines:
         head = f"no {what}"

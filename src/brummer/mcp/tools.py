@@ -8,13 +8,17 @@ done raises ``ToolError`` with a message that says what to do instead; the adapt
 
 from __future__ import annotations
 
-import re
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from brummer.errors import ProcessControlError, ToolError
+import trio
+
+from brummer.errors import PatternError, ProcessControlError, ToolError
+from brummer.logs import patterns, reading
+from brummer.logs.patterns import Pattern
 from brummer.logs.query import TailResult
 from brummer.logs.store import BRUMMER
 from brummer.mcp import text
@@ -46,11 +50,14 @@ def known_process(runtime: Runtime, name: str, *, notes: bool = False) -> str:
     raise ToolError(f"unknown process {name!r} (known: {known}); scripts_list shows them")
 
 
-def compile_pattern(pattern: str, *, ignore_case: bool = False) -> re.Pattern[str]:
+async def compile_pattern(pattern: str, *, ignore_case: bool = False) -> Pattern:
+    """``pattern`` for RE2, compiled in a worker thread (a big pattern takes milliseconds to compile)."""
     try:
-        return re.compile(pattern, re.IGNORECASE if ignore_case else 0)
-    except re.error as exc:
-        raise ToolError(f"invalid regex {pattern!r}: {exc}; fix the pattern (Python `re` syntax)") from None
+        return await trio.to_thread.run_sync(
+            functools.partial(patterns.compile_pattern, pattern, ignore_case=ignore_case)
+        )
+    except PatternError as exc:
+        raise ToolError(f"{exc}; fix the pattern (RE2 syntax)") from None
 
 
 # -- processes ---------------------------------------------------------------------------------------------------
@@ -132,14 +139,22 @@ async def scripts_status(runtime: Runtime, name: str | None = None) -> Answer:
 # -- logs and errors -----------------------------------------------------------------------------------------------
 
 
-def _lines_answer(result: TailResult, *, forward: bool, what: str = "lines") -> Answer:
+async def _lines_answer(result: TailResult, clip: int, *, forward: bool, what: str = "lines") -> Answer:
+    lines, rows = await reading.show_all(result.lines, clip)
     data = {
-        "lines": [line.to_dict() for line in result.lines],
+        "lines": rows,
         "next": result.next,
         "gap": result.gap,
-        "count": len(result.lines),
+        "count": len(lines),
+        "truncated": result.truncated,
+        "earlier": {"since": result.earlier[0], "limit": result.earlier[1]} if result.earlier else None,
     }
-    said = text.lines_text(result.lines, next_cursor=result.next, gap=result.gap, forward=forward, what=what)
+    said = text.lines_text(lines, next_cursor=result.next, gap=result.gap, forward=forward, what=what)
+    if result.earlier:
+        since, limit = result.earlier
+        said += f"\n[answer cut at its size budget: read the earlier {what} with since={since} limit={limit}]"
+    elif result.truncated:
+        said += f"\n[answer cut at its size budget: continue with since={result.next}]"
     return Answer(said, data)
 
 
@@ -150,11 +165,12 @@ async def logs_tail(
     limit: int = 100,
     stream: str | None = None,
     level: str | None = None,
+    max_line_chars: int = reading.LINE_CHARS,
 ) -> Answer:
     if name is not None:
         known_process(runtime, name, notes=True)
-    result = runtime.store.tail(name, since=since, limit=limit, stream=stream, level=level)
-    return _lines_answer(result, forward=since is not None)
+    result = await runtime.store.read(name, since=since, limit=limit, stream=stream, level=level, clip=max_line_chars)
+    return await _lines_answer(result, max_line_chars, forward=since is not None)
 
 
 async def logs_search(
@@ -164,12 +180,13 @@ async def logs_search(
     since: int | None = None,
     limit: int = 100,
     ignore_case: bool = True,
+    max_line_chars: int = reading.LINE_CHARS,
 ) -> Answer:
     if name is not None:
         known_process(runtime, name, notes=True)
-    regex = compile_pattern(pattern, ignore_case=ignore_case)
-    result = runtime.store.tail(name, since=since, limit=limit, pattern=regex)
-    return _lines_answer(result, forward=since is not None, what="matches")
+    regex = await compile_pattern(pattern, ignore_case=ignore_case)
+    result = await runtime.store.read(name, since=since, limit=limit, pattern=regex, clip=max_line_chars)
+    return await _lines_answer(result, max_line_chars, forward=since is not None, what="matches")
 
 
 async def errors_list(

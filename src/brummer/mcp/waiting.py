@@ -1,25 +1,25 @@
 """``wait_for``: block until a process is ready, has exited, announced a URL or printed a matching line.
 
 Every state change writes a note to the log store, and every URL and line arrives there too, so the store's change
-signal is the one wake-up needed; the check itself reads the supervisor and the store (by cursor, so a flood costs
-one batch-level regex scan per wake-up, not a rescan). Progress goes out about once a second.
+signal is the one wake-up needed; the check itself reads the supervisor and the store (by cursor and in slices, so a
+flood costs one batch-level scan of what is new per wake-up, never a rescan). Progress goes out about once a second.
 """
 
 from __future__ import annotations
 
-import re
 import time
 
 import trio
 
 from brummer.errors import ToolError
+from brummer.logs import reading
+from brummer.logs.patterns import Pattern
 from brummer.mcp import text
 from brummer.mcp.tools import Answer, Progress, compile_pattern, known_process, process_dict
 from brummer.runtime import Runtime
 from brummer.supervise.state import ProcessInfo, ProcState
 
 PROGRESS_EVERY = 1.0
-SCAN_LIMIT = 5000  # matching lines fetched per check (only the first one matters)
 DONE = {"ready": "is ready", "exited": "has exited", "url": "announced a URL", "log": "printed a matching line"}
 NOT_YET = {"ready": "become ready", "exited": "exited", "url": "announced a URL", "log": "printed a matching line"}
 BEFORE = {"ready": "became ready", "exited": "exited", "url": "announced a URL", "log": "printed a matching line"}
@@ -29,7 +29,7 @@ NEXT_RUN = (ProcState.PENDING, ProcState.STARTING, ProcState.BACKING_OFF)
 class _Check:
     """One wait: knows the condition and remembers how far the log has been searched."""
 
-    def __init__(self, runtime: Runtime, name: str, condition: str, regex: re.Pattern[str] | None) -> None:
+    def __init__(self, runtime: Runtime, name: str, condition: str, regex: Pattern | None) -> None:
         self.runtime = runtime
         self.name = name
         self.condition = condition
@@ -40,7 +40,7 @@ class _Check:
         self.run = controller.runs_started + 1 if pending else max(controller.runs_started, 1)
         self.cursor = 0
 
-    def met(self, info: ProcessInfo) -> str | None:
+    async def met(self, info: ProcessInfo) -> str | None:
         """What satisfied the condition (a URL, a line, a state), or None."""
         if self.condition == "ready":
             return str(info.state) if info.ready else None
@@ -49,19 +49,15 @@ class _Check:
         if self.condition == "url":
             urls = self.runtime.store.urls(self.name).get(self.name, [])
             return next((url for url in urls if self.regex is None or self.regex.search(url)), None)
-        return self._line()
+        return await self._line()
 
-    def _line(self) -> str | None:
-        store = self.runtime.store
-        while True:
-            result = store.tail(self.name, since=self.cursor, limit=SCAN_LIMIT, pattern=self.regex)
-            for line in result.lines:
-                if line.run >= self.run and line.stream != "brummer":
-                    return line.plain
-            if result.next <= self.cursor or len(result.lines) < SCAN_LIMIT:
-                self.cursor = max(self.cursor, result.next)
-                return None
-            self.cursor = result.next
+    async def _line(self) -> str | None:
+        """The first line of the run after the cursor that matches; the cursor moves past what was looked at."""
+        found = await self.runtime.store.read(
+            self.name, since=self.cursor, limit=1, pattern=self.regex, min_run=self.run
+        )
+        self.cursor = max(self.cursor, found.next)
+        return reading.show(found.lines[0]).text if found.lines else None
 
     def hopeless(self) -> str | None:
         """Why the condition can no longer come true without someone starting the process, or None."""
@@ -86,14 +82,14 @@ async def wait_for(
         raise ToolError("condition=log needs a pattern (a regex the line must match)")
     if pattern is not None and condition in ("ready", "exited"):
         raise ToolError(f"pattern only applies to condition=log or url, not {condition}; leave it out")
-    check = _Check(runtime, name, condition, compile_pattern(pattern) if pattern is not None else None)
+    check = _Check(runtime, name, condition, await compile_pattern(pattern) if pattern is not None else None)
     began = trio.current_time()
     reason, match = "timeout", None
     next_progress = began + PROGRESS_EVERY
     with trio.move_on_after(timeout_s):
         while True:
             info = runtime.supervisor.info(name)
-            if (match := check.met(info)) is not None:
+            if (match := await check.met(info)) is not None:
                 reason = "met"
                 break
             if (why := check.hopeless()) is not None:

@@ -1,8 +1,9 @@
 """Readiness checks: when a running process counts as ready.
 
-``url`` and ``log`` watch the log store (by cursor, so no line is missed even when the bus drops); ``http``, ``tcp``
-and ``exec`` poll with a growing interval (from the check's ``interval`` up to 2 s). The HTTP probe is a few lines
-over a Trio socket rather than httpx, whose import would stall the event loop (and every pipe reader) for ~0.15 s.
+``url`` and ``log`` watch the log store (by cursor, so no line is missed even when the bus drops; ``log`` reads in
+slices, its pattern on RE2); ``http``, ``tcp`` and ``exec`` poll with a growing interval (from the check's
+``interval`` up to 2 s). The HTTP probe is a few lines over a Trio socket rather than httpx, whose import would
+stall the event loop (and every pipe reader) for ~0.15 s.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 import trio
 
 from brummer.config.spec import ReadyCheck
+from brummer.logs.patterns import compile_pattern
 from brummer.logs.store import LogStore
 from brummer.supervise.spawn import Spawner
 
@@ -43,15 +45,15 @@ async def wait_ready(
             await store.wait_urls_changed()
         return f"url {urls[0]}"
     if check.kind == "log":
-        pattern = re.compile(check.target)
+        pattern = await trio.to_thread.run_sync(compile_pattern, check.target)  # checked when the config loaded
         cursor = since
         while True:
-            for line in store.iter_since(process, cursor):
-                if line.stream != "brummer" and pattern.search(line.plain):
-                    return f"log line matched {check.target!r}"
-            # Every line of ours up to the newest sequence number has been looked at (other processes' lines
-            # advance it too): wait for something newer, or this loop would spin without a checkpoint.
-            cursor = store.last_seq
+            found = await store.read(process, since=cursor, limit=1, pattern=pattern, min_run=1)
+            if found.lines:
+                return f"log line matched {check.target!r}"
+            # Every line up to ``next`` has been looked at (other processes' lines advance it too): wait for
+            # something newer, or this loop would spin.
+            cursor = found.next
             await store.wait_beyond(cursor)
 
     async def probe() -> bool:

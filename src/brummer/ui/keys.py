@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from brummer.errors import PatternError
 from brummer.ui.panel_model import ViewState, compile_filter
 
 UP, DOWN, LEFT, RIGHT = "up", "down", "left", "right"
@@ -144,8 +145,8 @@ def _prompt_key(view: ViewState, key: str, now: float) -> Command | None:
             return None
         try:
             pattern = compile_filter(text)
-        except re.error as exc:
-            view.prompt_error = f"invalid regex: {exc}"  # the prompt stays open to fix it
+        except PatternError as exc:
+            view.prompt_error = str(exc)  # the prompt stays open to fix it
             return None
         view.filter_text, view.pattern, view.prompt, view.prompt_error = text, pattern, None, ""
     elif len(key) == 1:

@@ -31,6 +31,7 @@ from brummer.runtime import Runtime
 from brummer.supervise.state import ProcState
 from brummer.ui.keys import Command, KeyDecoder, handle_key
 from brummer.ui.output import Output
+from brummer.ui.panel_filter import FilterMatches
 from brummer.ui.panel_model import DropRow, ErrorRow, PanelSnapshot, ViewState
 from brummer.ui.panel_view import plan, render, summary
 from brummer.ui.plain import serve_plain
@@ -65,6 +66,7 @@ class Panel:
         self.ended = False  # the bus closed: brummer is done
         self.alive = True  # some process is alive (uptimes are moving)
         self.busy: set[str] = set()
+        self.matches: FilterMatches | None = None  # the `/` filter's lines, read between frames
         self.dirty.set()
 
     def changed(self, urgent: bool = False) -> None:
@@ -116,13 +118,24 @@ class Panel:
         if rows <= 0 or view.show_help:
             return ()
         processes = store.processes() if view.show_all else [view.selected] if view.selected else []
+        matches = self.matches if view.pattern is not None and self.matches is not None else None
         found: list[LogLine] = []
         for name in processes:
             cleared = view.cleared.get(name, 0)
-            lines = store.tail(name, limit=rows, pattern=view.pattern).lines
-            found.extend(line for line in lines if line.seq > cleared)
+            lines = matches.lines.get(name, []) if matches else store.tail(name, limit=rows).lines
+            found.extend(line for line in lines[-rows:] if line.seq > cleared)
         found.sort(key=lambda line: line.seq)
         return tuple(found[-rows:])
+
+    async def follow_filter(self, height: int) -> None:
+        """Bring the ``/`` filter's matches up to date for a frame of ``height`` rows (the most a tail can show)."""
+        pattern = self.view.pattern
+        if pattern is None:
+            self.matches = None
+            return
+        if self.matches is None or self.matches.pattern is not pattern or self.matches.rows < height:
+            self.matches = FilterMatches(pattern, height)
+        await self.matches.update(self.runtime.store)
 
     # -- tasks -----------------------------------------------------------------------------------------------
 
@@ -204,6 +217,7 @@ class Panel:
         if size != (console.width, console.height):
             console.size = size
             sink.write(CLEAR_SCREEN)
+        await self.follow_filter(size[1])
         live.update(render(self.snapshot(*size), self.view), refresh=True)
         await self.output.write(sink.take())
 

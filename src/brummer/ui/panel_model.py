@@ -7,9 +7,9 @@ by the key handler and the panel service; nothing here reads Trio-owned objects.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
+from brummer.logs.patterns import Pattern, compile_pattern
 from brummer.logs.query import LogLine
 from brummer.supervise.state import ProcessInfo
 
@@ -71,7 +71,7 @@ class ViewState:
     show_errors: bool = True
     show_help: bool = False
     filter_text: str = ""
-    pattern: re.Pattern[str] | None = None
+    pattern: Pattern | None = None
     prompt: str | None = None  # the regex being typed after ``/``; None when no prompt is open
     prompt_error: str = ""
     cleared: dict[str, int] = field(default_factory=dict)  # process -> sequence number its view was cleared at
@@ -105,7 +105,6 @@ class ViewState:
         return line.seq <= self.cleared.get(line.process, 0)
 
 
-def compile_filter(text: str) -> re.Pattern[str]:
-    """The ``/`` filter: a Python regex, case-insensitive unless it contains an upper-case letter (smart case)."""
-    flags = 0 if any(ch.isupper() for ch in text) else re.IGNORECASE
-    return re.compile(text, flags)
+def compile_filter(text: str) -> Pattern:
+    """The ``/`` filter: a regex (RE2), case-insensitive unless it contains an upper-case letter (smart case)."""
+    return compile_pattern(text, ignore_case=not any(ch.isupper() for ch in text))

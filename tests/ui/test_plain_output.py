@@ -16,7 +16,7 @@ from brummer.logs.error_book import ErrorGroup
 from brummer.logs.query import Batch
 from brummer.ui.plain import PlainFormatter
 from helpers import PY, write_project
-from helpers_cli import BRUMMER
+from helpers_cli import BRUMMER, run_brummer
 
 HOSTILE_OUTPUT = (
     "start \x1b[31mred\x1b[0m end",
@@ -121,3 +121,21 @@ def test_a_real_child_through_brummer_up_plain(tmp_path: Path, colour: bool) -> 
     for visible in VISIBLE:
         assert f"| {visible}\n" in plain, (visible, plain)
     assert "ValueError: bad value" in plain
+
+
+def test_brummer_ls_and_config_errors_quote_the_project_harmlessly(tmp_path: Path) -> None:
+    """A cloned project's names and commands reach the terminal as plain text, in listings and in errors."""
+    root = write_project(
+        tmp_path / "proj",
+        package_json='{"scripts": {"dev": "vite", "e\\u001b[2Jsc\\u009b2J": "echo hi"}}',
+        brummer_toml='[processes.web]\ncmd = "echo \\u001b]0;pwned\\u0007 hi"\n',
+    )
+    listing = run_brummer(["ls", "--dir", str(root)], tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    assert_harmless(listing.stdout, colour=False)
+    assert " esc " in listing.stdout and "echo  hi" in listing.stdout
+    (root / "brummer.toml").write_text('default = ["nope"]\n[processes.web]\ncmd = "echo"\n')
+    error = run_brummer(["up", "--plain", "--dir", str(root)], tmp_path)
+    assert error.returncode == 2
+    assert_harmless(error.stderr, colour=False)
+    assert "known: dev, esc, web" in error.stderr

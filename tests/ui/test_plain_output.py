@@ -121,6 +121,9 @@ def test_a_real_child_through_brummer_up_plain(tmp_path: Path, colour: bool) -> 
     for visible in VISIBLE:
         assert f"| {visible}\n" in plain, (visible, plain)
     assert "ValueError: bad value" in plain
+    # brummer's own lines about it: the name, the command and the detected error's message, all as plain text
+    assert re.search(r"web +» starting: \S+ \S+child.py # \n", plain)
+    assert re.search(r"web +» error \[python ValueError\] app.py:1: bad value\n", plain)
 
 
 def test_brummer_ls_and_config_errors_quote_the_project_harmlessly(tmp_path: Path) -> None:

@@ -69,10 +69,14 @@ def for_terminal(text: str) -> str:
     """``text`` with its SGR sequences, TABs and newlines, and nothing else that a terminal would act on."""
     if _plain_ascii(text):
         return text
-    # Controls become NUL; with SGR's parameters deleted, each ESC that starts an SGR is followed by "[m".
+    # Controls become NUL; with SGR's parameters deleted, each ESC that starts an SGR is followed by "[m". That ESC
+    # must also be followed by "[" before the deletion: "ESC 7 [ m" is a cursor save, then text.
     classes = text.encode("utf-8", "surrogatepass").translate(_TERMINAL_CLASSES, _SGR_PARAMETERS)
     controls = b"\x00" in classes
-    other_escapes = b"\x1b" in classes and classes.count(b"\x1b") != classes.count(b"\x1b[m")
+    other_escapes = False
+    if b"\x1b" in classes:
+        escapes = classes.count(b"\x1b")
+        other_escapes = escapes != classes.count(b"\x1b[m") or escapes != text.count("\x1b[")
     if not controls and not other_escapes:
         return text
     return _clean(text, _ESCAPES_BUT_SGR if other_escapes else None, controls)

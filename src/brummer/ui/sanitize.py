@@ -10,10 +10,11 @@ with its whole body (CSI up to its final byte; OSC, DCS, SOS, PM and APC strings
 to the end of its line, then every control left but TAB and newline goes. A carriage return would move the cursor
 back over brummer's prefix, so each line keeps what follows its last one (what a progress bar last showed).
 
-The plain printer calls this for every batch of a log flood, so the common case must cost next to nothing: one
-``encode`` and one ``bytes.translate`` (C loops over the batch, about a nanosecond a character) tell whether a batch
-holds anything but text and SGR, and only the passes it needs then run. Every pattern here is linear in the text's
-length: classes that cannot overlap, greedy runs that never backtrack, strings that end at the line's end.
+The plain printer calls this for every batch of a log flood, so the common case must cost next to nothing: a memchr
+per control character for ASCII text, else one ``encode`` and one ``bytes.translate`` (plus three counts when it holds
+ESC), all C loops, tell whether a batch holds anything but text and SGR; only the passes it needs then run (figures in
+docs/benchmarks.md). Every pattern here is linear in the text's length: classes that cannot overlap, greedy runs that
+never backtrack, strings that end at the line's end.
 """
 
 from __future__ import annotations

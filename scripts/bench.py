@@ -7,7 +7,9 @@
 - kill9: after ``kill -9`` of brummer (--grace 1), how long until its processes (escapees, TERM-ignorers, a pipe
   holder) and its guardian are gone; idle and with a busy loop on every core.
 
-Usage: scripts/bench [flood|startup|kill9 ...] [--runs N] [--lines N] [--skip-peers]
+- flood-colour: the flood with SGR-coloured lines and FORCE_COLOR=1 (the printer's colour path and its sanitiser).
+
+Usage: scripts/bench [flood|flood-colour|retention|startup|kill9 ...] [--runs N] [--lines N] [--skip-peers]
 """
 
 from __future__ import annotations
@@ -43,6 +45,14 @@ FAST_GENERATOR = (
     .replace("import sys\n", "import sys\nw = sys.stdout.write\n")
 )
 
+
+# Ordinary colourful output (what dev servers print: dim times, coloured tags and status), printed with colour on
+# (FORCE_COLOR): every sequence is SGR, so the printer's sanitiser must let it through on its fast path.
+COLOUR_GENERATOR = GENERATOR.replace(
+    'print(f"{i:08d} GET /api/items?page={i % 97} 200 OK in 12ms lorem ipsum dolor")',
+    'print(f"\\x1b[2m{i:08d}\\x1b[22m \\x1b[36mGET\\x1b[39m /api/items?page={i % 97} \\x1b[1;32m200\\x1b[0m OK 12ms")',
+)
+assert COLOUR_GENERATOR != GENERATOR
 
 LINE_BYTES = len("00000000 GET /api/items?page=0 200 OK in 12ms lorem ipsum dolor\n")
 
@@ -105,13 +115,15 @@ def concurrently() -> list[str] | None:
 # -- flood ------------------------------------------------------------------------------------------------
 
 
-def bench_flood(runs: int, lines: int, peers: bool, source: str = GENERATOR, label: str = "print()") -> None:
+def bench_flood(
+    runs: int, lines: int, peers: bool, source: str = GENERATOR, label: str = "print()", colour: bool = False
+) -> None:
     work = Path(tempfile.mkdtemp(prefix="brummer-bench-"))
     gen = work / "gen.py"
     gen.write_text(source)
     gen_cmd = f"{sys.executable} {gen} {lines}"
     (work / "Procfile").write_text(f"flood: {gen_cmd}\n")
-    env = {**CLEAN_ENV, "NO_COLOR": "1"}
+    env = {**CLEAN_ENV, "FORCE_COLOR": "1"} if colour else {**CLEAN_ENV, "NO_COLOR": "1"}
     contenders: dict[str, Callable[[], tuple[float, int, int]]] = {
         "generator > /dev/null": lambda: timed([sys.executable, str(gen), str(lines)]),
         "brummer up": lambda: timed([*BRUMMER, "up", "--dir", str(work)], env=env),
@@ -288,6 +300,8 @@ def main() -> None:
         if which == "flood":
             bench_flood(args.runs, args.lines, not args.skip_peers)
             bench_flood(args.runs, args.lines, False, FAST_GENERATOR, "sys.stdout.write")
+        elif which == "flood-colour":
+            bench_flood(args.runs, args.lines, False, COLOUR_GENERATOR, "print() in colour, FORCE_COLOR=1", True)
         elif which == "retention":
             bench_retention(args.lines)
         elif which == "startup":

@@ -164,6 +164,8 @@ async def mcp_config(directory: Path, client: str, all_projects: bool, write: bo
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 async def ls(directory: Path, as_json: bool) -> int:
     """List the processes brummer knows in a project."""
+    from brummer.ui.sanitize import one_line  # names and commands come from the project's files: no escapes
+
     project = discover_project(directory)
     rows = []
     for name, spec in project.processes.items():
@@ -199,7 +201,7 @@ async def ls(directory: Path, as_json: bool) -> int:
         mark = "*" if name in project.default else " "
         deps = ", ".join(f"{dep} ({cond})" for dep, cond in spec.depends_on.items())
         extra = f"  [after {deps}]" if deps else ""
-        click.echo(f"{mark} {name:<{width}}  {sources[name]:<{source_width}}  {spec.display_command}{extra}")
+        click.echo(one_line(f"{mark} {name:<{width}}  {sources[name]:<{source_width}}  {spec.display_command}{extra}"))
     click.echo("* = started by `brummer up` with no names")
     return 0
 
@@ -239,7 +241,9 @@ async def _run(argv: Sequence[str]) -> int:
     except click.Abort:
         return 130
     except BrummerError as exc:
-        print(f"brummer: {exc}", file=sys.stderr)
+        from brummer.ui.sanitize import for_pipe  # a message may quote the project's files
+
+        print(f"brummer: {for_pipe(str(exc))}", file=sys.stderr)
         return exc.exit_code
     return result if isinstance(result, int) else 0
 

@@ -96,7 +96,7 @@ def _title(snap: PanelSnapshot, view: ViewState) -> Table:
     grid = Table.grid(expand=True)
     grid.add_column(no_wrap=True, overflow="ellipsis")
     grid.add_column(no_wrap=True, overflow="ellipsis", justify="right")
-    grid.add_row(Text.assemble(("brummer", "bold magenta"), " · ", (snap.title, "bold")), right)
+    grid.add_row(Text.assemble(("brummer", "bold magenta"), " · ", (one_line(snap.title), "bold")), right)
     return grid
 
 
@@ -124,7 +124,7 @@ def _exit(info: ProcessInfo) -> Text:
 def _urls(urls: tuple[str, ...]) -> Text:
     if not urls:
         return Text("")
-    text = Text(urls[0], style="underline cyan")
+    text = Text(one_line(urls[0]), style="underline cyan")
     if len(urls) > 1:
         text.append(f" +{len(urls) - 1}", style="dim")
     return text
@@ -152,7 +152,7 @@ def _table(snap: PanelSnapshot, view: ViewState, layout: Plan) -> Table:
     for info in visible:
         selected = info.name == view.selected
         name = Text("› " if selected else "  ", style="bold")
-        name.append(info.name, style=colour_style(colour_for(info.name)) + Style(bold=selected))
+        name.append(one_line(info.name), style=colour_style(colour_for(info.name)) + Style(bold=selected))
         if info.name in snap.idle:
             state = Text("off", style="dim")
         else:
@@ -200,7 +200,7 @@ def _log_line(line: LogLine, show_name: bool, name_width: int, width: int) -> Te
     mark, mark_style = STREAM_MARKS.get(line.stream, STREAM_MARKS["stdout"])
     text = Text(no_wrap=True, overflow="ellipsis")
     if show_name:
-        text.append(line.process.ljust(name_width), style=colour_style(colour_for(line.process)))
+        text.append(one_line(line.process).ljust(name_width), style=colour_style(colour_for(line.process)))
         text.append(" ")
     text.append(mark, style=mark_style)
     start = len(text)
@@ -229,7 +229,7 @@ def _errors(snap: PanelSnapshot, rows: int) -> Table:
         table.add_column(no_wrap=True, overflow="ellipsis", style="dim", ratio=1)
     table.add_column(no_wrap=True, justify="right", style="yellow")
     for row in snap.errors[:rows]:
-        cells = [Text(row.process, style=colour_style(colour_for(row.process))), Text(one_line(row.type))]
+        cells = [Text(one_line(row.process), style=colour_style(colour_for(row.process))), Text(one_line(row.type))]
         cells.append(Text(one_line(row.message)))
         if snap.width >= MEDIUM:
             cells.append(Text(one_line(row.location or "")))
@@ -276,7 +276,7 @@ def summary(processes: tuple[ProcessInfo, ...]) -> Text:
     width = max([len(info.name) for info in ran] + [0])
     text = Text()
     for info in ran:
-        text.append(info.name.ljust(width), style=colour_style(colour_for(info.name)))
+        text.append(one_line(info.name).ljust(width), style=colour_style(colour_for(info.name)))
         text.append(" » ")
         text.append(str(info.state), style=STATE_STYLES.get(info.state, ""))
         if info.message:

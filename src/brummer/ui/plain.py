@@ -3,6 +3,10 @@
 Used when stdout is not a terminal, or with ``--plain``. It is a bus subscriber like any other: under a flood it
 formats whole batches with one ``join`` each, and if the terminal still cannot keep up, the bus drops log batches for
 it (never state changes or errors) and it says so, once a second at most, with the count.
+
+Nothing a child wrote reaches the terminal unsanitised (``sanitize``): its lines keep only their colours (on a
+terminal) or only their text (piped), and brummer's own lines carry child text (names, commands, messages, URLs)
+as one line of plain text.
 """
 
 from __future__ import annotations
@@ -26,9 +30,9 @@ from brummer.bus import (
     UrlDetected,
     UrlsCleared,
 )
-from brummer.logs.lines import ANSI_RE
 from brummer.supervise.state import ProcState
 from brummer.ui.output import Output
+from brummer.ui.sanitize import for_pipe, for_terminal, one_line
 
 PALETTE = ("36", "33", "32", "35", "34", "96", "93", "92", "95", "94")
 RESET = "\x1b[0m"
@@ -58,7 +62,7 @@ def use_colour(output: Output) -> bool:
 class PlainFormatter:
     def __init__(self, names: Sequence[str], colour: bool) -> None:
         self.colour = colour
-        self.width = max([len(n) for n in names] + [len("brummer")])
+        self.width = max([len(one_line(n)) for n in names] + [len("brummer")])
         self._second = -1
         self._stamp = ""
         self._prefixes: dict[tuple[str, str, str], str] = {}
@@ -80,7 +84,7 @@ class PlainFormatter:
         if prefix is None:
             if len(self._prefixes) > 256:
                 self._prefixes.clear()
-            label = name.ljust(self.width)
+            label = one_line(name).ljust(self.width)
             if self.colour:
                 sep_code = "31" if sep == "!" else "2"
                 prefix = f"{DIM}{stamp}{RESET} \x1b[{colour_for(name)}m{label}{RESET} {self._paint(sep_code, '|')} "
@@ -94,15 +98,15 @@ class PlainFormatter:
         prefix = self.prefix(batch.time, batch.process, "!" if batch.stream == "stderr" else "|")
         text = batch.text if not batch.skip else "\n".join(batch.lines)
         if not self.colour:
-            if "\x1b" in text:
-                text = ANSI_RE.sub("", text)
-            return prefix + text.replace("\n", "\n" + prefix) + "\n"
+            return prefix + for_pipe(text).replace("\n", "\n" + prefix) + "\n"
         # a child's unterminated colour must not bleed into the next prefix
-        return prefix + text.replace("\n", RESET + "\n" + prefix) + RESET + "\n"
+        return prefix + for_terminal(text).replace("\n", RESET + "\n" + prefix) + RESET + "\n"
 
     def say(self, name: str, text: str, code: str | None = None, when: float | None = None) -> str:
+        """One line of brummer's own: ``text`` may quote a child (an error message, a URL), so it is made plain."""
         stamp = self._clock(time.time() if when is None else when)
-        label = name.ljust(self.width)
+        label = one_line(name).ljust(self.width)
+        text = one_line(text)
         if self.colour:
             head = f"{DIM}{stamp}{RESET} \x1b[{colour_for(name)}m{label}{RESET} » "
             return head + (self._paint(code, text) if code else text) + "\n"

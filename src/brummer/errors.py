@@ -9,9 +9,11 @@
     ├── ProcessControlError      a start/stop/restart request that cannot be done (unknown name, ...)
     ├── ToolError                an MCP tool call cannot be done (bad value, unknown process): the agent
     │                            gets it as an ``isError`` result, never as a protocol error
-    └── ServiceError             a service (printer, panel, MCP, proxy) failed and was isolated
-        └── MCPServerError       the MCP server cannot start (no free port, another brummer serves
-                                 this project, a non-loopback host without allow_remote)
+    ├── ServiceError             a service (printer, panel, MCP, proxy) failed and was isolated
+    │   └── MCPServerError       the MCP server cannot start (no free port, another brummer serves
+    │                            this project, a non-loopback host without allow_remote)
+    └── UpstreamError            the proxy cannot reach a process's server (refused, reset, timed out):
+                                 the client gets a 502 page naming the process and its state
 
 The CLI maps ``UsageError`` and ``ConfigError`` to exit code 2 and any other ``BrummerError`` to 1.
 """
@@ -19,6 +21,10 @@ The CLI maps ``UsageError`` and ``ConfigError`` to exit code 2 and any other ``B
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from brummer.supervise.state import ProcessInfo
 
 
 class BrummerError(Exception):
@@ -80,3 +86,12 @@ class ServiceError(BrummerError):
 
 class MCPServerError(ServiceError):
     """The MCP server cannot start; the processes run on without it."""
+
+
+class UpstreamError(BrummerError):
+    """The proxy cannot reach a target's server; ``info`` is its process's state then (None if unknown)."""
+
+    def __init__(self, reason: str, info: ProcessInfo | None = None) -> None:
+        self.reason = reason
+        self.info = info
+        super().__init__(reason)

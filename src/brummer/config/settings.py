@@ -62,6 +62,7 @@ SETTING_KEYS: Mapping[str, Callable[[object], object]] = {
     "mcp_host": _host,
     "mcp": _flag,
     "proxy": _flag,
+    "proxy_base_port": _port,
     "allow_remote": _flag,
 }
 ENV_PREFIX = "BRUMMER_"

@@ -8,6 +8,7 @@
     ├── signals                     SIGINT/SIGTERM/SIGHUP → shutdown (a second one: no more grace)
     └── services nursery            isolated: caught, reported, restarted
         ├── printer or panel
+        ├── proxy                   one listener per dev server URL, once the first child is spawned
         ├── MCP server              once the first child's start-up output pauses
         └── supervisor nursery      cancelled first on shutdown
             └── one task per process, started in dependency order
@@ -22,6 +23,7 @@ import functools
 import importlib
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
 import trio
 
@@ -35,6 +37,9 @@ from brummer.services import Service, run_isolated
 from brummer.supervise.supervisor import Supervisor, serve_supervisor
 from brummer.ui.output import Output
 from brummer.ui.plain import serve_plain
+
+if TYPE_CHECKING:
+    from brummer.proxy.service import Proxy
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 SERVICE_DRAIN = 2.0  # after the processes are gone, how long subscribers may take to print the last events
@@ -83,6 +88,7 @@ async def run_up(
     bus = Bus()
     ui_sub = bus.subscribe("panel" if panel else "plain")  # before anything happens, so nothing is missed
     shutdown = Shutdown()
+    proxy: Proxy | None = None
     instance.mark_up(project.root, project.settings.mcp)
     try:
         with trio.open_signal_receiver(*SIGNALS) as signals:
@@ -93,22 +99,29 @@ async def run_up(
                         serve_supervisor, project, names, store, bus, core.spawner, core.guardian
                     )
                     runtime = Runtime(project, supervisor, store, bus, request_shutdown=shutdown.request)
+                    runtime.proxy = proxy = _proxy(project, bus, store)
                     store.note(f"brummer {runtime.version} in {project.root}: {', '.join(names)} (Ctrl-C stops all)")
                     core.root.start_soon(watch_signals, signals, shutdown, supervisor, store)
                     ui = _ui(runtime, ui_sub, output, panel)
                     await services.start(run_isolated, "panel" if panel else "plain", ui, store)
                     mcp_starter = trio.CancelScope()  # cancelled at shutdown: never wait for a late start
+                    proxy_starter = trio.CancelScope()
+                    if proxy is not None:
+                        services.start_soon(_start_proxy, runtime, proxy, services, proxy_starter)
                     services.start_soon(_start_mcp, runtime, services, mcp_starter)
                     async with trio.open_nursery() as waiting:
                         waiting.start_soon(_cancel_after, shutdown.requested.wait, waiting.cancel_scope)
                         waiting.start_soon(_cancel_after, supervisor.wait_idle, waiting.cancel_scope)
                     processes.cancel_scope.cancel(reason="shutdown")
                 mcp_starter.cancel()
+                proxy_starter.cancel()
                 _report_drops(bus, store)
                 bus.close()
                 services.cancel_scope.deadline = trio.current_time() + SERVICE_DRAIN
     finally:
         instance.unmark_up(project.root)
+        if proxy is not None:
+            proxy.close()
     return shutdown.exit_code(supervisor)
 
 
@@ -117,7 +130,31 @@ def _ui(runtime: Runtime, sub: Subscription, output: Output, panel: bool) -> Ser
         from brummer.ui.panel import serve_panel
 
         return functools.partial(serve_panel, runtime, sub, output)
-    return functools.partial(serve_plain, sub, output, list(runtime.project.processes))
+    return functools.partial(serve_plain, sub, output, list(runtime.project.processes), proxy_url=runtime.proxy_url)
+
+
+def _proxy(project: ProjectSpec, bus: Bus, store: LogStore) -> Proxy | None:
+    """The proxy's state (targets, rings), made before the printer starts so that the first URL line can show its
+    proxy URL; its service (httptools, the relay) starts later, with ``_start_proxy``."""
+    if not project.settings.proxy:
+        return None
+    from brummer.proxy.service import Proxy
+
+    return Proxy(project, bus, store)
+
+
+async def _start_proxy(runtime: Runtime, proxy: Proxy, services: trio.Nursery, scope: trio.CancelScope) -> None:
+    """The proxy's listeners, once the first child is spawned (their sockets are bound already, when a target is
+    first asked about: a browser that is quicker than this waits in the listen backlog)."""
+    with scope:
+        with trio.move_on_after(FIRST_SPAWN_WAIT):
+            await runtime.supervisor.first_spawn.wait()
+        from brummer.proxy.service import serve_proxy
+
+        try:
+            await services.start(run_isolated, "proxy", functools.partial(serve_proxy, runtime, proxy), runtime.store)
+        except Exception as exc:
+            runtime.store.note(f"proxy not started: {exc}", level="warn")
 
 
 async def _start_mcp(runtime: Runtime, services: trio.Nursery, scope: trio.CancelScope) -> None:

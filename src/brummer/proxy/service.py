@@ -1,10 +1,10 @@
 """The proxy service and the ``Proxy`` object the rest of brummer reads (``runtime.proxy``).
 
 ``Proxy`` outlives the service task: it is made before the services start (so the printer can show a proxy URL
-next to the first URL line) and holds the targets with their ports, the recorder with its rings, and one ``Site``
-per target. ``serve_proxy`` is the service: it listens for configured targets from the start and for every URL a
-process announces as it appears (it wakes on the store's URL changes, not on the bus: a log flood costs it nothing),
-and runs one accept loop per target until cancelled.
+next to the first URL line; it imports nothing heavy) and holds the targets with their ports, the recorder with its
+rings, and one ``Site`` per target. ``serve_proxy`` is the service: it listens for configured targets from the start
+and for every URL a process announces as it appears (it wakes on the store's URL changes, not on the bus: a log
+flood costs it nothing), and runs one accept loop per target until cancelled.
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from brummer.proxy.hooks import LocalHandler, ProxyHooks, reserved
 from brummer.proxy.recorder import RING, Recorder
-from brummer.proxy.server import Site, serve_target
 from brummer.proxy.targets import Target, Targets
 
 if TYPE_CHECKING:
     from brummer.bus import Bus
     from brummer.config.spec import ProjectSpec
     from brummer.logs.store import LogStore
+    from brummer.proxy.hooks import LocalHandler, ProxyHooks
+    from brummer.proxy.server import Site
     from brummer.runtime import Runtime
 
 WAIT = 10.0  # seconds a request waits for a restarting process before the 502 page
@@ -38,7 +38,7 @@ class Proxy:
         self.store = store
         self.wait = wait
         self.hooks: ProxyHooks | None = None
-        self.local: LocalHandler = reserved
+        self.local: LocalHandler | None = None  # None: ``hooks.reserved`` (404 for every /__brummer__/ path)
         self.sites: dict[Target, Site] = {}
 
     def proxy_url(self, process: str, url: str) -> str | None:
@@ -51,8 +51,12 @@ class Proxy:
     def site(self, target: Target, runtime: Runtime | None) -> Site:
         site = self.sites.get(target)
         if site is None:
+            from brummer.proxy.hooks import reserved
+            from brummer.proxy.server import Site
+
             supervisor = runtime.supervisor if runtime is not None else None
-            site = Site(target, self.recorder, supervisor, self.wait, self.store, self.hooks, self.local)
+            local = self.local or reserved
+            site = Site(target, self.recorder, supervisor, self.wait, self.store, self.hooks, local)
             self.sites[target] = site
         return site
 
@@ -67,6 +71,8 @@ async def serve_proxy(
     runtime: Runtime, proxy: Proxy, *, task_status: trio.TaskStatus[Proxy] = trio.TASK_STATUS_IGNORED
 ) -> None:
     """Listen for every target as it appears; run until cancelled."""
+    from brummer.proxy.server import serve_target  # httptools and the relay: only once the service starts
+
     store = runtime.store
     for target in proxy.targets.configure():
         store.note(f"proxy for {target.upstream_url} on {target.proxy_url}", target.process, publish=False)

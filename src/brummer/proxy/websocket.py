@@ -113,7 +113,7 @@ async def relay_upgrade(
     await conn.send(client_head + first_out)
     if conn.reader.upgrade_rest:  # the client's first frames, sent before the 101
         inbound.feed(conn.reader.upgrade_rest)
-        with contextlib.suppress(ERRORS):
+        with contextlib.suppress(*ERRORS):
             await up.send(conn.reader.upgrade_rest)
     async with trio.open_nursery() as nursery:
         ended = [0]

@@ -8,16 +8,8 @@ import time
 from brummer.mcp import text
 from brummer.mcp.tools import PROXY_OFF, Answer, known_process
 from brummer.proxy import queries
-from brummer.proxy.recorder import ProxyRecord
+from brummer.proxy.recorder import ProxyRecord, size_text
 from brummer.runtime import Runtime
-
-
-def _size(count: int) -> str:
-    if count < 1024:
-        return f"{count} B"
-    if count < 1024 * 1024:
-        return f"{count / 1024:.1f} KB"
-    return f"{count / 1024 / 1024:.1f} MB"
 
 
 def _row(record: ProxyRecord, now: float) -> str:
@@ -27,7 +19,7 @@ def _row(record: ProxyRecord, now: float) -> str:
         ws = record.websocket
         line += f" websocket {ws.messages_in}↑ {ws.messages_out}↓ messages, close {ws.close_code}"
     else:
-        line += f" {record.duration_ms:.1f} ms {_size(record.response_bytes)}"
+        line += f" {record.duration_ms:.1f} ms {size_text(record.response_bytes)}"
     if record.error:
         line += f" ({text.clip(record.error, 200)})"
     return line + f", {text.ago(record.started, now)}"

@@ -153,3 +153,12 @@ class Recorder:
         if suppressed:
             text += f" (+{suppressed} more not shown; proxy_requests status=5xx lists them)"
         self.store.note(text, record.process, "warn")
+
+
+def size_text(count: int) -> str:
+    """A body size for people: ``512 B``, ``2.0 KB``, ``104.9 MB``."""
+    if count < 1024:
+        return f"{count} B"
+    if count < 1024 * 1024:
+        return f"{count / 1024:.1f} KB"
+    return f"{count / 1024 / 1024:.1f} MB"

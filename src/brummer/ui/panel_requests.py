@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
+from brummer.proxy.recorder import size_text
 from brummer.ui.panel_model import PanelSnapshot, RequestRow, ViewState
 from brummer.ui.render_text import one_line
 
@@ -16,14 +17,6 @@ def requests_title(view: ViewState, proxied: bool) -> str:
     if not proxied:
         return f"requests · {view.selected or '-'} · the proxy is off (w: back to the logs)"
     return f"requests · {view.selected or '-'} · newest first (w: back to the logs)"
-
-
-def size(count: int) -> str:
-    if count < 1024:
-        return f"{count} B"
-    if count < 1024 * 1024:
-        return f"{count / 1024:.1f} KB"
-    return f"{count / 1024 / 1024:.1f} MB"
 
 
 def _status(row: RequestRow) -> Text:
@@ -51,5 +44,5 @@ def requests_pane(snap: PanelSnapshot, rows: int) -> list[Table | Text]:
         if row.error:
             path.append(f"  {one_line(row.error)}", style="red")
         duration = f"{row.duration_ms:.1f} ms" if row.duration_ms < 10_000 else f"{row.duration_ms / 1000:.1f} s"
-        table.add_row(Text(one_line(row.method)), path, _status(row), Text(duration), Text(size(row.size)))
+        table.add_row(Text(one_line(row.method)), path, _status(row), Text(duration), Text(size_text(row.size)))
     return [table, *(Text("") for _ in range(rows - len(shown)))]

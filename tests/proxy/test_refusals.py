@@ -5,8 +5,12 @@ from __future__ import annotations
 import socket
 
 import httpx
+import pytest
+import trio
 from helpers_proxy import raw_exchange, running_proxy
 from upstream_server import serving
+
+from brummer.proxy import http1, server
 
 
 def free_port() -> int:
@@ -67,3 +71,21 @@ async def test_malformed_request_gets_400() -> None:
     async with serving() as upstream, running_proxy(upstream.url) as proxy:
         answer = await raw_exchange(proxy.port, b"GET / HTTP/1.1\r\nHost: localhost\r\nBad Header\r\n\r\n")
         assert answer.startswith(b"HTTP/1.1 400")
+
+
+async def test_an_answer_that_never_comes_gets_504_and_the_idle_client_is_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(server, "TICK", 0.05)
+    monkeypatch.setattr(http1, "ANSWER_TIMEOUT", 0.3)
+    monkeypatch.setattr(http1, "IDLE_TIMEOUT", 0.3)
+    async with serving() as upstream, running_proxy(upstream.url) as proxy:
+        upstream.slow = 30
+        with trio.fail_after(10):
+            answer = await raw_exchange(
+                proxy.port, b"GET /slow HTTP/1.1\r\nHost: localhost\r\nAccept: text/html\r\n\r\n"
+            )
+            assert answer.startswith(b"HTTP/1.1 504") and b"no answer in time" in answer
+            idle = await raw_exchange(proxy.port, b"")  # says nothing: closed after the idle timeout
+            assert idle == b""
+        assert not proxy.site.clients

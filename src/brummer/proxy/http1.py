@@ -2,11 +2,11 @@
 
 The hot path is raw Trio sockets and httptools, one task and one cancel scope per client connection, and nothing
 per request but parsing, a few joins, the sends and the record: a cancel scope or nursery per request cost a
-quarter of the throughput in the measured prototypes. Timeouts move the connection scope's deadline by phase
-(idle between requests, connecting, waiting for the answer's head; none while a body streams, so SSE and long
-downloads run as long as they like). A request whose body is still arriving is the one exception: its body is
-pumped upstream by a second task while the answer comes back (``duplex``), so an upstream that answers as it reads
-(an echo, a 413 before the upload ends) cannot deadlock against us.
+quarter of the throughput in the measured prototypes. Timeouts are a ``deadline`` attribute moved by phase (idle
+between requests, connecting, waiting for the answer's head; none while a body streams, so SSE and long downloads
+run as long as they like) that the site's watchdog compares once a second. A request whose body is still arriving
+is the one exception to "one task": its body is pumped upstream by a second task while the answer comes back
+(``duplex``), so an upstream that answers as it reads (an echo, a 413 before the upload ends) cannot deadlock.
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ class ClientConnection:
         self.sock = sock
         self.peer = peer
         self.reader = RequestReader()
-        self.scope = trio.CancelScope()
+        self.scope = trio.CancelScope()  # cancelled by the site's watchdog once ``deadline`` has passed
+        self.deadline = math.inf  # moved by phase; a float write per request, no cancel-scope bookkeeping
         self.answering = False  # the client has an answer head: a timeout now must not send an error page
         self.upstream: Upstream | None = None  # the connection in use, closed if this one dies
         self.upload_error = ""  # set by the body pump when the client went away mid-upload
@@ -92,7 +93,7 @@ class ClientConnection:
         requests, reader, recv = self.reader.requests, self.reader, self.sock.recv
         while True:
             if not requests or not requests[0].head_done:
-                self.scope.deadline = trio.current_time() + IDLE_TIMEOUT
+                self.deadline = self.site.now + IDLE_TIMEOUT
                 while not requests or not requests[0].head_done:
                     data = await recv(RECV)
                     if not data:
@@ -134,7 +135,7 @@ class ClientConnection:
         if site.hooks is not None:
             site.hooks.request(req)
         head = site.upstream_head(req, self.peer)
-        self.scope.deadline = trio.current_time() + site.pool.wait + CONNECT_SLACK
+        self.deadline = site.now + site.pool.wait + CONNECT_SLACK
         if not req.complete:
             return await self._duplex(req, head, started, t0)
         try:
@@ -166,7 +167,7 @@ class ClientConnection:
         self.upstream = up
         up.reader.begin(req.method == b"HEAD")
         await up.send(head + self._body(req, final=True))
-        self.scope.deadline = trio.current_time() + ANSWER_TIMEOUT
+        self.deadline = self.site.now + ANSWER_TIMEOUT
         await self._answer_head(req, up)
         return up
 
@@ -187,7 +188,7 @@ class ClientConnection:
         except UPSTREAM_ERRORS as exc:
             return await self._fail(req, exc, head, started, t0)
         req.pieces.clear()
-        self.scope.deadline = math.inf
+        self.deadline = math.inf
         failure: Exception | None = None
         keep = False
         async with trio.open_nursery() as nursery:
@@ -222,7 +223,7 @@ class ClientConnection:
         except (*UPSTREAM_ERRORS, httptools.HttpParserError):
             return  # the answer side sees the broken upstream too, or has already answered
         if not up.reader.head_done:
-            self.scope.deadline = trio.current_time() + ANSWER_TIMEOUT
+            self.deadline = self.site.now + ANSWER_TIMEOUT
 
     async def _answer_head(self, req: Request, up: Upstream) -> None:
         resp, recv = up.reader, up.recv
@@ -239,7 +240,7 @@ class ClientConnection:
     async def _relay_answer(self, req: Request, up: Upstream, head: bytes, started: float, t0: float) -> bool:
         site, resp = self.site, up.reader
         ttfb = (time.perf_counter() - t0) * 1000
-        self.scope.deadline = math.inf
+        self.deadline = math.inf
         http11 = req.version != "1.0"
         keep = req.keep_alive and req.upgrade is None
         rewriter = site.hooks.response(req, resp) if site.hooks is not None else None

@@ -30,6 +30,7 @@ MAX_CONNECTIONS = 1024  # client connections per target; beyond, new ones are cl
 CHUNKED = b"Transfer-Encoding: chunked\r\n"
 FORWARDED_PROTO = b"X-Forwarded-Proto: http\r\n"
 REPORT_EVERY = 10.0  # seconds between two reports of unexpected errors in connections
+TICK = 1.0  # how often the watchdog looks at the connections' deadlines (and refreshes ``Site.now``)
 
 
 class Site:
@@ -52,7 +53,9 @@ class Site:
         self.store = store
         self.hooks = hooks
         self.local = local
-        self.connections = 0  # client connections open now
+        self.clients: set[ClientConnection] = set()  # open now
+        self.now = trio.current_time()  # a clock for deadlines, refreshed by the watchdog (timeouts are coarse)
+        self.busy = trio.Event()  # set while there are clients: the watchdog sleeps when there are none
         self._last_report = -REPORT_EVERY
         port = target.port
         names = {target.host_header, b"localhost:%d" % port, b"127.0.0.1:%d" % port}
@@ -124,6 +127,7 @@ async def serve_target(site: Site, *, task_status: trio.TaskStatus[None] = trio.
     """Accept connections on the target's listener until cancelled."""
     listener = trio.socket.from_stdlib_socket(site.target.listener)
     async with trio.open_nursery() as nursery:
+        nursery.start_soon(_watchdog, site)
         task_status.started()
         while True:
             try:
@@ -132,7 +136,7 @@ async def serve_target(site: Site, *, task_status: trio.TaskStatus[None] = trio.
                 site.report(exc)
                 await trio.sleep(0.1)
                 continue
-            if site.connections >= MAX_CONNECTIONS:
+            if len(site.clients) >= MAX_CONNECTIONS:
                 sock.close()
                 continue
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -140,11 +144,27 @@ async def serve_target(site: Site, *, task_status: trio.TaskStatus[None] = trio.
 
 
 async def _serve_client(site: Site, sock: trio.socket.SocketType, peer: bytes) -> None:
-    site.connections += 1
+    conn = ClientConnection(site, sock, peer)
+    if not site.clients:
+        site.now = trio.current_time()  # the watchdog slept: its clock is old
+        site.busy.set()
+    site.clients.add(conn)
     try:
-        await ClientConnection(site, sock, peer).serve()
+        await conn.serve()
     except Exception as exc:  # the boundary: a bug in one connection must not end the listener
         site.report(exc)
     finally:
-        site.connections -= 1
+        site.clients.discard(conn)
+        if not site.clients:
+            site.busy = trio.Event()
         sock.close()
+
+
+async def _watchdog(site: Site) -> None:
+    """Cancel connections whose deadline passed: one timer per listener instead of a cancel scope per request."""
+    while True:
+        await site.busy.wait()
+        await trio.sleep(TICK)
+        site.now = now = trio.current_time()
+        for conn in [c for c in site.clients if c.deadline <= now]:
+            conn.scope.cancel()

@@ -106,7 +106,7 @@ async def relay_upgrade(
     )
     ttfb = (time.perf_counter() - t0) * 1000
     conn.answering = True
-    conn.scope.deadline = float("inf")
+    conn.deadline = float("inf")
     inbound, outbound = FrameCounter(), FrameCounter()
     first_out = resp.upgrade_rest or b""
     outbound.feed(first_out)

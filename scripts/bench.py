@@ -6,7 +6,9 @@
 - startup: time from starting ``brummer up`` to its first child's exec, against ``python -c 'import trio'``.
 - kill9: after ``kill -9`` of brummer, how long until its children (a grandchild and a setsid escapee) are gone.
 
-Usage: scripts/bench [flood|startup|kill9 ...] [--runs N] [--lines N] [--skip-peers]
+- proxy: the recording proxy against Node's http-proxy (scripts/bench_proxy.py; writes its docs/benchmarks.md part).
+
+Usage: scripts/bench [flood|retention|startup|kill9|proxy ...] [--runs N] [--lines N] [--skip-peers]
 """
 
 from __future__ import annotations
@@ -222,7 +224,7 @@ def _alive(pid: int) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", nargs="*", default=["flood", "retention", "startup", "kill9"])
+    parser.add_argument("which", nargs="*", default=["flood", "retention", "startup", "kill9", "proxy"])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--skip-peers", action="store_true")
@@ -239,6 +241,17 @@ def main() -> None:
             bench_startup(max(args.runs, 10))
         elif which == "kill9":
             bench_kill9(args.runs)
+        elif which == "proxy":
+            rounds = str(min(args.runs, 3))
+            proxy = [
+                sys.executable,
+                str(ROOT / "scripts" / "bench_proxy.py"),
+                "--rounds",
+                rounds,
+                "--lines",
+                str(args.lines),
+            ]
+            subprocess.run(proxy, check=False)
         else:
             parser.error(f"unknown benchmark {which!r}")
 

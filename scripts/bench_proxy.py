@@ -2,10 +2,10 @@
 
 One Node upstream (a ~100-byte JSON answer with keep-alive, a 100 MB download, a WebSocket echo), measured in one
 run through: nothing (direct), brummer (``brummer up --plain``, recording on, the printer subscribed), and Node's
-``http-proxy`` (what Vite uses; keep-alive agent, installed with npm into bench-cache/). Request rates and latencies
-come from ``wrk`` (Debian's package, installed with apt-get when running as root; skipped otherwise), 5 s per
-round, interleaved rounds, medians. Then: the log flood with the proxy off, idle, and under a wrk load. The figures
-are written into docs/benchmarks.md between the ``proxy-bench`` markers.
+``http-proxy`` (what Vite uses, configured as Vite does; and with a keep-alive agent), installed with npm into
+bench-cache/. Rates come from ``wrk`` (Debian's package, installed with apt-get when running as root; skipped
+otherwise), 5 s per round, interleaved rounds, medians. Then: the log flood with the proxy off, idle, and under a
+wrk load. The figures are written into docs/benchmarks.md between the ``proxy-bench`` markers.
 
 Usage: scripts/bench proxy [--rounds N] [--seconds S] [--no-docs]
 """
@@ -34,6 +34,7 @@ CACHE = ROOT / "bench-cache" / "npm"
 DOCS = ROOT / "docs" / "benchmarks.md"
 BRUMMER = str(Path(sys.executable).parent / "brummer")
 START, END = "<!-- proxy-bench:start -->", "<!-- proxy-bench:end -->"
+PEER_KEPT = "node http-proxy, keep-alive agent"  # Vite configures http-proxy without one: the default is the peer
 
 UPSTREAM = """
 const http = require('http');
@@ -60,8 +61,9 @@ server.listen(0, '127.0.0.1', () => console.log(`Listening on http://127.0.0.1:$
 PEER = """
 const http = require('http');
 const httpProxy = require(process.env.HTTP_PROXY_MODULE);
-const agent = new http.Agent({keepAlive: true});
-const proxy = httpProxy.createProxyServer({target: process.argv[2], ws: true, agent});
+const options = {target: process.argv[2], ws: true};
+if (process.argv[3] === 'keep-alive') options.agent = new http.Agent({keepAlive: true});
+const proxy = httpProxy.createProxyServer(options);
 proxy.on('error', (err, req, res) => { if (res.writeHead) { res.writeHead(502); res.end(); } });
 const server = http.createServer((req, res) => proxy.web(req, res));
 server.on('upgrade', (req, socket, head) => proxy.ws(req, socket, head));
@@ -159,11 +161,12 @@ def bench_relay(args: argparse.Namespace, modules: Path, exe: str | None, work: 
     with (
         spawn(node, r"Listening on (http://\S+)", env) as direct,
         spawn(["node", str(work / "peer.js"), direct], r"proxy on (http://\S+)", env) as peer,
+        spawn(["node", str(work / "peer.js"), direct, "keep-alive"], r"proxy on (http://\S+)", env) as peer_kept,
         spawn(
             [BRUMMER, "up", "--plain", "--no-mcp", "--dir", str(work)], r"→ proxy (http://\S+)", brummer_env
         ) as brummer,
     ):
-        urls = {"direct": direct, "brummer": brummer, "node http-proxy": peer}
+        urls = {"direct": direct, "brummer": brummer, "node http-proxy": peer, PEER_KEPT: peer_kept}
         version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
         lines = [f"upstream: Node {version}"]
         results: dict[str, dict[str, list[float]]] = {name: {} for name in urls}
@@ -191,8 +194,8 @@ def table(results: dict[str, dict[str, list[float]]], with_wrk: bool) -> list[st
     rows.append("|---|---|---|---|---|---|")
     for name, m in med.items():
         if with_wrk:
-            ratio = f" ({m['c10'] / peer['c10']:.2f}x node)" if name != "node http-proxy" else ""
-            ratio1 = f" ({m['c1'] / peer['c1']:.2f}x node)" if name != "node http-proxy" else ""
+            ratio = f" ({m['c10'] / peer['c10']:.2f}x node)" if name not in ("node http-proxy", "direct") else ""
+            ratio1 = f" ({m['c1'] / peer['c1']:.2f}x node)" if name not in ("node http-proxy", "direct") else ""
             added = m["p50"] - direct["p50"]
             cells = [f"{m['c10']:,.0f} req/s{ratio}", f"{m['c1']:,.0f} req/s{ratio1}"]
             cells.append(f"{m['p50']:.3f} ms (+{added:.3f})")

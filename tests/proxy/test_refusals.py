@@ -67,10 +67,14 @@ async def test_brummer_prefix_is_answered_by_the_proxy_never_forwarded() -> None
         assert [path for _, path, _ in upstream.requests] == ["/json"]
 
 
-async def test_malformed_request_gets_400() -> None:
+async def test_malformed_request_gets_400_and_an_endless_head_431() -> None:
     async with serving() as upstream, running_proxy(upstream.url) as proxy:
         answer = await raw_exchange(proxy.port, b"GET / HTTP/1.1\r\nHost: localhost\r\nBad Header\r\n\r\n")
         assert answer.startswith(b"HTTP/1.1 400")
+        endless = b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"a" * (1024 * 1024)
+        answer = await raw_exchange(proxy.port, endless)
+        assert answer.startswith(b"HTTP/1.1 431")
+        assert upstream.requests == []
 
 
 async def test_an_answer_that_never_comes_gets_504_and_the_idle_client_is_closed(

@@ -12,6 +12,8 @@ from helpers_proxy import raw_exchange, running_proxy
 from upstream_server import Upstream as UpstreamServer
 from upstream_server import serving
 
+from brummer.proxy.hooks import BodyRewriter
+from brummer.proxy.messages import Request, ResponseReader
 from brummer.proxy.upstream import Upstream
 
 
@@ -156,3 +158,34 @@ async def test_answer_delimited_by_close_is_rechunked_for_http11() -> None:
             r = await client.get(f"{proxy.url}/json")  # the client connection survives
             assert r.status_code == 200
         assert upstream.connections == 2
+
+
+class InjectScript:
+    """What the browser telemetry will do through the hooks: ask for identity encoding, rewrite HTML heads."""
+
+    def request(self, req: Request) -> None:
+        req.lines = [line for line in req.lines if not line.lower().startswith(b"accept-encoding:")]
+        req.lines.append(b"Accept-Encoding: identity\r\n")
+
+    def response(self, req: Request, resp: ResponseReader) -> BodyRewriter | None:
+        return Rewriter() if resp.content_type.startswith(b"text/html") else None
+
+
+class Rewriter:
+    def feed(self, data: bytes) -> bytes:
+        return data.replace(b"<head>", b'<head><script src="/__brummer__/client.js"></script>')
+
+    def end(self) -> bytes:
+        return b""
+
+
+async def test_hooks_can_rewrite_html_as_it_streams_and_leave_the_rest_alone() -> None:
+    async with serving() as upstream, running_proxy(upstream.url, hooks=InjectScript()) as proxy:
+        async with httpx.AsyncClient() as client:
+            r = await client.get(f"{proxy.url}/html", headers={"Accept-Encoding": "gzip"})
+            assert '<head><script src="/__brummer__/client.js"></script><title>' in r.text
+            assert "content-length" not in r.headers and r.headers["transfer-encoding"] == "chunked"
+            assert r.headers["content-security-policy"] == "default-src 'self'"  # never stripped
+            r = await client.get(f"{proxy.url}/json")
+            assert r.headers["content-length"] == str(len(r.content)) and r.json()["ok"] is True
+        assert upstream.requests[0][2]["accept-encoding"] == "identity"

@@ -3,9 +3,9 @@ the proxy's httptools), on 127.0.0.1 port 0, counting the connections it accepts
 
 Routes: ``/json`` a small JSON answer; ``/headers`` the request head as JSON; ``/echo`` streams the request body
 back (chunked) while it reads it; ``/bytes/N`` N bytes with a Content-Length, in 64 KiB writes; ``/chunked/N`` N
-chunks; ``/sse`` server-sent events pushed by the test (``Upstream.events``); ``/status/N``; ``/redirect``; ``/close``
-an answer delimited by closing the connection;
-``/drop`` a keep-alive answer, then the connection closes; ``/slow`` answers after ``Upstream.slow`` seconds.
+chunks; ``/sse`` server-sent events pushed by the test (``Upstream.events``); ``/status/N``; ``/redirect``;
+``/html`` a page with a CSP; ``/close`` an answer delimited by closing the connection; ``/drop`` a keep-alive
+answer, then the connection closes; ``/slow`` answers after ``Upstream.slow`` seconds.
 """
 
 from __future__ import annotations
@@ -136,6 +136,14 @@ async def _route(
     elif path.startswith("/slow"):
         await trio.sleep(upstream.slow)
         await _json(stream, conn, 200, {"slow": upstream.slow})
+    elif path.startswith("/html"):
+        page = b"<!doctype html><html><head><title>t</title></head><body>hi</body></html>"
+        extra = (
+            ("Content-Type", "text/html"),
+            ("Content-Length", str(len(page))),
+            ("Content-Security-Policy", "default-src 'self'"),
+        )
+        await _send(stream, conn, head(200, *extra), h11.Data(data=page), h11.EndOfMessage())
     elif path.startswith("/headers"):
         await _json(
             stream, conn, 200, {"method": req.method.decode(), "path": path, "headers": headers, "body": len(body)}

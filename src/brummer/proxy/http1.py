@@ -21,6 +21,7 @@ import trio
 
 from brummer.errors import UpstreamError
 from brummer.proxy import pages
+from brummer.proxy.guard import host_allowed, linger, origin_form
 from brummer.proxy.hooks import BodyRewriter
 from brummer.proxy.messages import LAST_CHUNK, Request, RequestReader, ResponseReader, chunk
 from brummer.proxy.upstream import RECV, Upstream, send_all
@@ -31,8 +32,8 @@ if TYPE_CHECKING:
 IDLE_TIMEOUT = 120.0  # a client connection with no (complete) request head for this long is closed
 ANSWER_TIMEOUT = 300.0  # the upstream's answer head, once the request is sent (a first compile can take a minute)
 CONNECT_SLACK = 5.0  # beyond the wait for a restarting process, for a connect that hangs (a LAN host gone)
+MAX_HEAD = 256 * 1024  # bytes a request or answer head may take (httptools itself sets no limit)
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-CHUNKED = b"Transfer-Encoding: chunked\r\n"
 BRUMMER_PREFIX = b"/__brummer__/"
 UPSTREAM_ERRORS = (
     OSError,
@@ -41,19 +42,10 @@ UPSTREAM_ERRORS = (
     httptools.HttpParserError,
     UpstreamError,
 )
-LOOPBACK_HOSTS = (b"localhost", b"127.0.0.1", b"[::1]")
 
 
 class ClientGone(Exception):
     """The client closed or reset its connection: nothing more can be sent to it."""
-
-
-def host_allowed(host: bytes) -> bool:
-    """Loopback names only (any port). A foreign name that resolves to 127.0.0.1 is DNS rebinding, and since the
-    upstream sees its own Host, it would get past the dev server's own check."""
-    name = host if host.endswith(b"]") else host.rsplit(b":", 1)[0]
-    name = name.lower()
-    return not name or name in LOOPBACK_HOSTS or name.endswith(b".localhost")
 
 
 class ClientConnection:
@@ -75,7 +67,8 @@ class ClientConnection:
             try:
                 await self._loop()
             except httptools.HttpParserError:
-                await self._send_quietly(pages.refusal(400, "malformed HTTP request"))
+                with contextlib.suppress(ClientGone):
+                    await self._refuse(400, "malformed HTTP request", Request())
             except ClientGone:
                 pass
         if self.upstream is not None:
@@ -94,9 +87,14 @@ class ClientConnection:
         while True:
             if not requests or not requests[0].head_done:
                 self.deadline = self.site.now + IDLE_TIMEOUT
+                waited = 0
                 while not requests or not requests[0].head_done:
                     data = await recv(RECV)
                     if not data:
+                        return
+                    waited += len(data)
+                    if waited > MAX_HEAD:
+                        await self._refuse(431, "request head too large", Request())
                         return
                     reader.feed(data)
             if not await self._dispatch(requests[0]):
@@ -107,25 +105,13 @@ class ClientConnection:
         """Answer ``req``; whether the connection can carry another request."""
         if req.method == b"CONNECT":
             return await self._refuse(405, "brummer's proxy is not a forward proxy: CONNECT is refused", req)
-        if not req.url.startswith(b"/") and not self._own_absolute(req):
+        if not req.url.startswith(b"/") and not origin_form(req, self.site.target.proxy_port):
             return await self._refuse(403, "brummer's proxy only forwards to its own target", req)
         if not host_allowed(req.host):
             return await self._refuse(403, "Host not allowed: open the proxy as 127.0.0.1 or localhost", req)
         if req.url.startswith(BRUMMER_PREFIX):
             return await self.site.local(self, req)
         return await self._forward(req)
-
-    def _own_absolute(self, req: Request) -> bool:
-        """An absolute-form target naming this proxy becomes origin-form; any other host is refused."""
-        if not req.url.startswith(b"http://"):
-            return False
-        authority, slash, path = req.url[7:].partition(b"/")
-        name, _, port = authority.rpartition(b":")
-        if not host_allowed(name) or port != b"%d" % self.site.target.proxy_port:
-            return False
-        req.url = slash + path if slash else b"/"
-        req.host = req.host or authority
-        return True
 
     # -- forwarding -------------------------------------------------------------------------------------------
 
@@ -227,10 +213,14 @@ class ClientConnection:
 
     async def _answer_head(self, req: Request, up: Upstream) -> None:
         resp, recv = up.reader, up.recv
+        received = 0
         while not resp.head_done:
             data = await recv(RECV)
             if not data:
                 raise UpstreamError("the connection closed before an answer")
+            received += len(data)
+            if received > MAX_HEAD:
+                raise UpstreamError("the answer's head is too large")
             resp.feed(data)
             if resp.interim:
                 if req.version != "1.0" and req.upgrade is None:
@@ -241,27 +231,8 @@ class ClientConnection:
         site, resp = self.site, up.reader
         ttfb = (time.perf_counter() - t0) * 1000
         self.deadline = math.inf
-        http11 = req.version != "1.0"
-        keep = req.keep_alive and req.upgrade is None
         rewriter = site.hooks.response(req, resp) if site.hooks is not None else None
-        if resp.complete and not resp.pieces:  # HEAD, 204, 304: no body; the head says what a GET would get
-            framing, chunked = resp.length_line or (CHUNKED if resp.chunked and http11 else b""), False
-        elif resp.length_line is not None and rewriter is None:
-            framing, chunked = resp.length_line, False
-        elif http11:
-            framing, chunked = CHUNKED, True
-        else:
-            framing, chunked, keep = b"", False, False  # an HTTP/1.0 client: the body ends when we close
-        parts = [b"HTTP/1.1 %d %s\r\n" % (resp.status, resp.reason), *resp.lines]
-        if resp.location is not None:
-            parts.append(b"Location: %s\r\n" % site.rewrite_location(resp.location, req.host))
-        parts.append(framing)
-        if not keep:
-            parts.append(b"Connection: close\r\n")
-        elif not http11:
-            parts.append(b"Connection: keep-alive\r\n")
-        parts.append(b"\r\n")
-        client_head = b"".join(parts)
+        client_head, chunked, keep = site.client_head(req, resp, rewriter is not None)
         self.answering = True
         error = ""
         try:
@@ -324,6 +295,7 @@ class ClientConnection:
 
     async def _refuse(self, status: int, text: str, req: Request) -> bool:
         await self.send(pages.refusal(status, text, req.accept))
+        await linger(self.sock)
         return False
 
     async def send(self, data: bytes) -> None:

@@ -18,6 +18,7 @@ REASONS = {
     404: b"Not Found",
     405: b"Method Not Allowed",
     421: b"Misdirected Request",
+    431: b"Request Header Fields Too Large",
     502: b"Bad Gateway",
     504: b"Gateway Timeout",
 }

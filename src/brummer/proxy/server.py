@@ -16,7 +16,7 @@ import trio
 
 from brummer.proxy.hooks import LocalHandler, ProxyHooks, reserved
 from brummer.proxy.http1 import ClientConnection
-from brummer.proxy.messages import Request
+from brummer.proxy.messages import Request, ResponseReader
 from brummer.proxy.recorder import Recorder, WebSocketStats
 from brummer.proxy.targets import LISTEN_HOST, Target
 from brummer.proxy.upstream import Pool
@@ -84,6 +84,33 @@ class Site:
             parts.append(b"X-Forwarded-Host: %s\r\n" % req.host)
         parts.append(b"\r\n")
         return b"".join(parts)
+
+    def client_head(self, req: Request, resp: ResponseReader, rewritten: bool) -> tuple[bytes, bool, bool]:
+        """The answer's head as the client gets it; whether the body goes chunked; whether the connection stays.
+
+        The body keeps the upstream's length when it can; otherwise (chunked, delimited by close, rewritten) it is
+        chunked for HTTP/1.1 clients and delimited by close for HTTP/1.0 ones.
+        """
+        http11 = req.version != "1.0"
+        keep = req.keep_alive and req.upgrade is None
+        if resp.complete and not resp.pieces:  # HEAD, 204, 304: no body; the head says what a GET would get
+            framing, chunked = resp.length_line or (CHUNKED if resp.chunked and http11 else b""), False
+        elif resp.length_line is not None and not rewritten:
+            framing, chunked = resp.length_line, False
+        elif http11:
+            framing, chunked = CHUNKED, True
+        else:
+            framing, chunked, keep = b"", False, False
+        parts = [b"HTTP/1.1 %d %s\r\n" % (resp.status, resp.reason), *resp.lines]
+        if resp.location is not None:
+            parts.append(b"Location: %s\r\n" % self.rewrite_location(resp.location, req.host))
+        parts.append(framing)
+        if not keep:
+            parts.append(b"Connection: close\r\n")
+        elif not http11:
+            parts.append(b"Connection: keep-alive\r\n")
+        parts.append(b"\r\n")
+        return b"".join(parts), chunked, keep
 
     def rewrite_location(self, location: bytes, host: bytes) -> bytes:
         """A redirect to the upstream's own origin would leave the proxy: point it at the proxy instead."""

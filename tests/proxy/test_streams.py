@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+import ssl
 import tracemalloc
+from pathlib import Path
 
+import pytest
 import trio
-from helpers_proxy import running_proxy
+from helpers_proxy import raw_exchange, running_proxy
 from trio_websocket import ConnectionClosed, WebSocketRequest, open_websocket_url, serve_websocket
 from upstream_server import serving
 
@@ -94,3 +98,31 @@ async def test_100_mb_download_streams_in_bounded_memory() -> None:
     assert record.response_bytes == size and received > size
     # upstream, proxy and client all run in this process: together they held at most a few MB at once
     assert peak < 16 * 1024 * 1024, peak
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is needed to make a self-signed certificate")
+async def test_https_upstream_with_a_self_signed_certificate(tmp_path: Path) -> None:
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    await trio.run_process(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=localhost"],
+        capture_stdout=True, capture_stderr=True,
+    )  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    listeners = await trio.open_ssl_over_tcp_listeners(0, context, host="127.0.0.1")
+    port = listeners[0].transport_listener.socket.getsockname()[1]
+
+    async def answer(stream: trio.SSLStream[trio.SocketStream]) -> None:
+        request = b""
+        while b"\r\n\r\n" not in request:
+            request += await stream.receive_some(65536)
+        await stream.send_all(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nsecure")
+        await stream.aclose()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(trio.serve_listeners, answer, listeners)
+        async with running_proxy(f"https://localhost:{port}/") as proxy:
+            answer_ = await raw_exchange(proxy.port, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", until=b"secure")
+            assert answer_.startswith(b"HTTP/1.1 200") and answer_.endswith(b"secure")
+        nursery.cancel_scope.cancel()

@@ -255,6 +255,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument("--only", choices=["relay", "flood"], help="one half of the benchmark (implies --no-docs)")
     args = parser.parse_args()
     modules = npm_modules()
     if modules is None:
@@ -268,12 +269,15 @@ def main() -> None:
         stamp = time.strftime("%Y-%m-%d")
         lines = [f"Measured on {stamp}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, wrk -t1, "]
         lines[0] += f"{args.rounds} interleaved rounds of {args.seconds:g} s, medians."
-        lines += bench_relay(args, modules, exe, work)
-        lines += bench_flood(args, modules, exe, work)
+        (work / "upstream.js").write_text(UPSTREAM)
+        if args.only != "flood":
+            lines += bench_relay(args, modules, exe, work)
+        if args.only != "relay":
+            lines += bench_flood(args, modules, exe, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("\n".join(lines))
-    if not args.no_docs:
+    if not args.no_docs and not args.only:
         write_docs(lines)
 
 

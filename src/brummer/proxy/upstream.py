@@ -11,6 +11,7 @@ reused one fails before any answer.
 from __future__ import annotations
 
 import errno
+import functools
 import socket
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -59,13 +60,10 @@ class Upstream:
         self.send: Callable[[bytes], Awaitable[None]]
         if stream is None:
             self.recv = sock.recv
-            self.send = self._send_plain
+            self.send = functools.partial(send_all, sock)  # no extra coroutine frame per send
         else:
             self.recv = stream.receive_some  # type: ignore[assignment]  # bytes | bytearray: both are relayed alike
             self.send = stream.send_all
-
-    async def _send_plain(self, data: bytes) -> None:
-        await send_all(self.sock, data)
 
     def closed_by_peer(self) -> bool:
         """Whether the upstream closed this idle connection (end of file or an error is waiting)."""

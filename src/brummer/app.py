@@ -105,9 +105,9 @@ async def run_up(
                     ui = _ui(runtime, ui_sub, output, panel)
                     await services.start(run_isolated, "panel" if panel else "plain", ui, store)
                     mcp_starter = trio.CancelScope()  # cancelled at shutdown: never wait for a late start
-                    proxy_starter = trio.CancelScope()
+                    proxy_starter = trio.CancelScope()  # the proxy itself runs in it: cancelled at shutdown
                     if proxy is not None:
-                        services.start_soon(_start_proxy, runtime, proxy, services, proxy_starter)
+                        services.start_soon(_start_proxy, runtime, proxy, proxy_starter)
                     services.start_soon(_start_mcp, runtime, services, mcp_starter)
                     async with trio.open_nursery() as waiting:
                         waiting.start_soon(_cancel_after, shutdown.requested.wait, waiting.cancel_scope)
@@ -143,18 +143,21 @@ def _proxy(project: ProjectSpec, bus: Bus, store: LogStore) -> Proxy | None:
     return Proxy(project, bus, store)
 
 
-async def _start_proxy(runtime: Runtime, proxy: Proxy, services: trio.Nursery, scope: trio.CancelScope) -> None:
+async def _start_proxy(runtime: Runtime, proxy: Proxy, scope: trio.CancelScope) -> None:
     """The proxy's listeners, once the first child is spawned (their sockets are bound already, when a target is
-    first asked about: a browser that is quicker than this waits in the listen backlog)."""
+    first asked about: a browser quicker than this waits in the listen backlog). It runs inside ``scope``, which
+    shutdown cancels once the processes are gone: the proxy has no end of its own (it is no bus subscriber)."""
     with scope:
         with trio.move_on_after(FIRST_SPAWN_WAIT):
             await runtime.supervisor.first_spawn.wait()
         from brummer.proxy.service import serve_proxy
 
-        try:
-            await services.start(run_isolated, "proxy", functools.partial(serve_proxy, runtime, proxy), runtime.store)
-        except Exception as exc:
-            runtime.store.note(f"proxy not started: {exc}", level="warn")
+        service = functools.partial(serve_proxy, runtime, proxy)
+        async with trio.open_nursery() as nursery:
+            try:
+                await nursery.start(run_isolated, "proxy", service, runtime.store)
+            except Exception as exc:
+                runtime.store.note(f"proxy not started: {exc}", level="warn")
 
 
 async def _start_mcp(runtime: Runtime, services: trio.Nursery, scope: trio.CancelScope) -> None:

@@ -75,7 +75,7 @@ async def serve_proxy(
 
     store = runtime.store
     for target in proxy.targets.configure():
-        store.note(f"proxy for {target.upstream_url} on {target.proxy_url}", target.process, publish=False)
+        store.note(f"proxy for {target.upstream_url} on {target.proxy_url}", target.process)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(_follow_urls, runtime, proxy)
         task_status.started(proxy)

@@ -93,8 +93,12 @@ def npm_modules() -> Path | None:
 
 
 def wrk_path() -> str | None:
+    """wrk, installed from Debian's package when running as root (after refreshing the package lists if needed)."""
     if shutil.which("wrk") is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], capture_output=True, check=False)
+        install = ["apt-get", "install", "-y", "-qq", "wrk"]
+        if subprocess.run(install, capture_output=True, check=False).returncode != 0:
+            subprocess.run(["apt-get", "update", "-qq"], capture_output=True, check=False)
+            subprocess.run(install, capture_output=True, check=False)
     return shutil.which("wrk")
 
 

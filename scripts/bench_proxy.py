@@ -177,16 +177,17 @@ def bench_relay(args: argparse.Namespace, modules: Path, exe: str | None, work: 
         if exe is not None:
             for url in urls.values():  # warm-up (JIT, pools)
                 wrk(exe, url, 10, 1)
-            for _ in range(args.rounds):
-                for name, url in urls.items():
+        for _ in range(args.rounds):
+            for name, url in urls.items():
+                measured = results[name]
+                if exe is not None:
                     for conns in (10, 1):
                         rate, p50 = wrk(exe, url, conns, args.seconds)
-                        results[name].setdefault(f"c{conns}", []).append(rate)
+                        measured.setdefault(f"c{conns}", []).append(rate)
                         if conns == 1:
-                            results[name].setdefault("p50", []).append(p50)
-        for name, url in urls.items():
-            results[name]["download"] = [download(url + "big") for _ in range(3)]
-            results[name]["ws"] = [echo_rtt(url.replace("http://", "ws://"))]
+                            measured.setdefault("p50", []).append(p50)
+                measured.setdefault("download", []).append(download(url + "big"))
+                measured.setdefault("ws", []).append(echo_rtt(url.replace("http://", "ws://"), 1000))
         lines += table(results, exe is not None)
     return lines
 
@@ -271,13 +272,15 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="brummer-bench-proxy-"))
     try:
         stamp = time.strftime("%Y-%m-%d")
+        load = os.getloadavg()[0]
         lines = [f"Measured on {stamp}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, wrk -t1, "]
-        lines[0] += f"{args.rounds} interleaved rounds of {args.seconds:g} s, medians."
+        lines[0] += f"{args.rounds} interleaved rounds of {args.seconds:g} s, medians; load average {load:.1f} "
         (work / "upstream.js").write_text(UPSTREAM)
         if args.only != "flood":
             lines += bench_relay(args, modules, exe, work)
         if args.only != "relay":
             lines += bench_flood(args, modules, exe, work)
+        lines[0] += f"at the start, {os.getloadavg()[0]:.1f} at the end."
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("\n".join(lines))

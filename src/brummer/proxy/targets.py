@@ -78,7 +78,7 @@ class Targets:
         self._next_port = base_port
         self._targets: dict[tuple[str, int], Target] = {}
         self._by_url: dict[tuple[str, str], Target | None] = {}
-        self.added = trio.lowlevel.ParkingLot()  # unparked whenever a target appears
+        self.added = trio.lowlevel.ParkingLot()  # unparked whenever a target appears (or could not be bound)
         self.failures: list[str] = []  # ports that could not be bound, for the service to report
 
     def configure(self) -> list[Target]:
@@ -130,6 +130,7 @@ class Targets:
         listener = self._bind()
         if listener is None:
             self.failures.append(f"{process}: no free port from {self._base} for {url}")
+            self.added.unpark_all()  # the service reports it
             return None
         host = host.lower()
         netloc = f"[{host}]" if ":" in host else host

@@ -18,7 +18,6 @@ from test_refusals import free_port
 
 from brummer.proxy.service import Proxy, serve_proxy
 from brummer.runtime import Runtime
-from brummer.supervise.state import ProcState
 from helpers import PY, load, running, write_project
 
 SERVER = """
@@ -66,8 +65,10 @@ async def test_requests_wait_for_a_restarting_process_then_succeed(tmp_path: Pat
                 # configured: the proxy listens before the server does, and the first request waits for it
                 first = await client.get(f"{url}/first")
                 assert first.status_code == 200
+                first_run = run.sup.info("web").run_id
                 nursery.start_soon(run.sup.restart, "web")
-                await run.wait_state("web", ProcState.STARTING, ProcState.RUNNING)
+                # the new run is spawned; its server listens only a second later (unless this machine is slower)
+                await run.wait_for(lambda: run.sup.info("web").run_id not in (None, first_run))
                 during = await client.get(f"{url}/during", headers={"Accept": "application/json"})
                 assert during.status_code == 200 and during.json()["pid"] != first.json()["pid"]
                 await run.sup.stop("web")

@@ -93,3 +93,5 @@ async def test_an_answer_that_never_comes_gets_504_and_the_idle_client_is_closed
             idle = await raw_exchange(proxy.port, b"")  # says nothing: closed after the idle timeout
             assert idle == b""
         assert not proxy.site.clients
+        (record,) = proxy.records()
+        assert (record.path, record.status, record.error) == ("/slow", 504, "no answer in time")

@@ -289,8 +289,8 @@ TOOLS: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         "proxy_requests",
-        "Requests and WebSockets through brummer's proxy (urls_list): status 0 = no answer. Newest first, or "
-        "oldest after `since`.",
+        "Requests and WebSockets through brummer's proxy (urls_list); status=error: the server did not answer "
+        "(brummer's 502/504). Newest first, or oldest after `since`.",
         _input(
             {
                 "name": OPTIONAL_NAME,

@@ -61,6 +61,7 @@ class ClientConnection:
         self.answering = False  # the client has an answer head: a timeout now must not send an error page
         self.upstream: Upstream | None = None  # the connection in use, closed if this one dies
         self.upload_error = ""  # set by the body pump when the client went away mid-upload
+        self.inflight: tuple[float, float, bytes] = (0.0, 0.0, b"")  # the forwarded request: started, t0, head
 
     async def serve(self) -> None:
         with self.scope:
@@ -81,6 +82,9 @@ class ClientConnection:
             )
             with trio.move_on_after(1):
                 await self._send_quietly(page)
+            started, t0, head = self.inflight
+            if t0:
+                self.site.record(requests[0], 504, "no answer in time", 0, b"", started, t0, 0.0, head, b"")
 
     async def _loop(self) -> None:
         requests, reader, recv = self.reader.requests, self.reader, self.sock.recv
@@ -121,6 +125,7 @@ class ClientConnection:
         if site.hooks is not None:
             site.hooks.request(req)
         head = site.upstream_head(req, self.peer)
+        self.inflight = (started, t0, head)
         self.deadline = site.now + site.pool.wait + CONNECT_SLACK
         if not req.complete:
             return await self._duplex(req, head, started, t0)

@@ -37,7 +37,8 @@ class WebSocketStats:
 
 @dataclass(slots=True)
 class ProxyRecord:
-    """One exchange through the proxy. ``status`` 0 means no answer came (``error`` says why)."""
+    """One exchange through the proxy. With an ``error``, the upstream did not answer (in full): ``status`` is the
+    proxy's own 502/504, or 0 when nothing could be sent back, or the upstream's when its answer broke off."""
 
     id: int  # increasing in completion order, across processes: the ``since`` cursor of proxy_requests
     process: str

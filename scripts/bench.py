@@ -8,8 +8,9 @@
   holder) and its guardian are gone; idle and with a busy loop on every core.
 
 - flood-colour: the flood with SGR-coloured lines and FORCE_COLOR=1 (the printer's colour path and its sanitiser).
+- proxy: the recording proxy against Node's http-proxy (scripts/bench_proxy.py; writes its docs/benchmarks.md part).
 
-Usage: scripts/bench [flood|flood-colour|retention|startup|kill9 ...] [--runs N] [--lines N] [--skip-peers]
+Usage: scripts/bench [flood|flood-colour|retention|startup|kill9|proxy ...] [--runs N] [--lines N] [--skip-peers]
 """
 
 from __future__ import annotations
@@ -289,7 +290,7 @@ def _alive(pid: int) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", nargs="*", default=["flood", "retention", "startup", "kill9"])
+    parser.add_argument("which", nargs="*", default=["flood", "retention", "startup", "kill9", "proxy"])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--skip-peers", action="store_true")
@@ -308,6 +309,17 @@ def main() -> None:
             bench_startup(max(args.runs, 10))
         elif which == "kill9":
             bench_kill9(args.runs)
+        elif which == "proxy":
+            rounds = str(min(args.runs, 3))
+            proxy = [
+                sys.executable,
+                str(ROOT / "scripts" / "bench_proxy.py"),
+                "--rounds",
+                rounds,
+                "--lines",
+                str(args.lines),
+            ]
+            subprocess.run(proxy, check=False)
         else:
             parser.error(f"unknown benchmark {which!r}")
 

@@ -12,6 +12,7 @@ import pytest
 def _clean_colour_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for var in ("NO_COLOR", "FORCE_COLOR", "BRUMMER_RUN", "BRUMMER_INSTANCE"):
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("BRUMMER_PROXY_BASE_PORT", "0")  # any free port: tests run concurrently, never on 20888
 
 
 @pytest.fixture(autouse=True)

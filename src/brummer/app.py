@@ -8,6 +8,7 @@
     ├── signals                     SIGINT/SIGTERM/SIGHUP → shutdown (a second one: no more grace)
     └── services nursery            isolated: caught, reported, restarted
         ├── printer or panel
+        ├── proxy                   one listener per dev server URL, once the first child is spawned
         ├── MCP server              once the first child's start-up output pauses
         └── supervisor nursery      cancelled first on shutdown
             └── one task per process, started in dependency order
@@ -29,6 +30,7 @@ import importlib
 import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import trio
 
@@ -42,6 +44,9 @@ from brummer.services import Service, run_isolated
 from brummer.supervise.supervisor import Supervisor, serve_supervisor
 from brummer.ui.output import Output
 from brummer.ui.plain import serve_plain
+
+if TYPE_CHECKING:
+    from brummer.proxy.service import Proxy
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 SERVICE_DRAIN = 2.0  # after the processes are gone, how long subscribers may take to print the last events
@@ -93,8 +98,10 @@ async def run_up(
     bus = Bus()
     ui_sub = bus.subscribe("panel" if panel else "plain")  # before anything happens, so nothing is missed
     shutdown = Shutdown()
+    proxy: Proxy | None = None
     claim = registry.claim(project.root, registry.Kind.UP, mcp=project.settings.mcp, tty=_tty(output), panel=panel)
-    with await claim as registration:  # before anything starts; released after everything has stopped
+    # The lock before anything starts, released after everything has stopped; the proxy's sockets closed before it.
+    with await claim as registration, contextlib.ExitStack() as cleanup:
         with trio.open_signal_receiver(*SIGNALS) as signals:
             async with open_core(project, bus) as core, trio.open_nursery() as services:
                 store = core.store
@@ -103,11 +110,16 @@ async def run_up(
                         serve_supervisor, project, names, store, bus, core.spawner, core.guardian
                     )
                     runtime = Runtime(project, supervisor, store, bus, request_shutdown=shutdown.request)
+                    runtime.proxy = proxy = _proxy(project, bus, store)
                     store.note(f"brummer {runtime.version} in {project.root}: {', '.join(names)} (Ctrl-C stops all)")
                     core.root.start_soon(watch_signals, signals, shutdown, supervisor, store)
                     ui = _ui(runtime, ui_sub, output, panel)
                     await services.start(run_isolated, "panel" if panel else "plain", ui, store)
                     mcp_starter = trio.CancelScope()  # cancelled at shutdown: never wait for a late start
+                    proxy_starter = trio.CancelScope()  # the proxy itself runs in it: cancelled at shutdown
+                    if proxy is not None:
+                        cleanup.callback(proxy.close)
+                        services.start_soon(_start_proxy, runtime, proxy, proxy_starter)
                     services.start_soon(_start_mcp, runtime, services, mcp_starter, registration)
                     async with trio.open_nursery() as waiting:
                         waiting.start_soon(_cancel_after, shutdown.requested.wait, waiting.cancel_scope)
@@ -115,6 +127,7 @@ async def run_up(
                         waiting.start_soon(_stop_when_gone, output, shutdown, store)
                     processes.cancel_scope.cancel(reason="shutdown")
                 mcp_starter.cancel()
+                proxy_starter.cancel()
                 _report_drops(bus, store)
                 bus.close()
                 services.cancel_scope.deadline = trio.current_time() + SERVICE_DRAIN
@@ -133,7 +146,34 @@ def _ui(runtime: Runtime, sub: Subscription, output: Output, panel: bool) -> Ser
         from brummer.ui.panel import serve_panel
 
         return functools.partial(serve_panel, runtime, sub, output)
-    return functools.partial(serve_plain, sub, output, list(runtime.project.processes))
+    return functools.partial(serve_plain, sub, output, list(runtime.project.processes), proxy_url=runtime.proxy_url)
+
+
+def _proxy(project: ProjectSpec, bus: Bus, store: LogStore) -> Proxy | None:
+    """The proxy's state (targets, rings), made before the printer starts so that the first URL line can show its
+    proxy URL; its service (httptools, the relay) starts later, with ``_start_proxy``."""
+    if not project.settings.proxy:
+        return None
+    from brummer.proxy.service import Proxy
+
+    return Proxy(project, bus, store)
+
+
+async def _start_proxy(runtime: Runtime, proxy: Proxy, scope: trio.CancelScope) -> None:
+    """The proxy's listeners, once the first child is spawned (their sockets are bound already, when a target is
+    first asked about: a browser quicker than this waits in the listen backlog). It runs inside ``scope``, which
+    shutdown cancels once the processes are gone: the proxy has no end of its own (it is no bus subscriber)."""
+    with scope:
+        with trio.move_on_after(FIRST_SPAWN_WAIT):
+            await runtime.supervisor.first_spawn.wait()
+        from brummer.proxy.service import serve_proxy
+
+        service = functools.partial(serve_proxy, runtime, proxy)
+        async with trio.open_nursery() as nursery:
+            try:
+                await nursery.start(run_isolated, "proxy", service, runtime.store)
+            except Exception as exc:
+                runtime.store.note(f"proxy not started: {exc}", level="warn")
 
 
 async def _start_mcp(

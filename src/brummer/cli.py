@@ -62,6 +62,8 @@ def complete_process_names(ctx: click.Context, param: click.Parameter, incomplet
 @click.option("--no-mcp", is_flag=True, help="Do not serve MCP.")
 @click.option("--mcp-host", default=None, help="Address the MCP server binds (default 127.0.0.1).")
 @click.option("--allow-remote", is_flag=True, default=None, help="Allow --mcp-host to be a non-loopback address.")
+@click.option("--no-proxy", is_flag=True, help="Do not put the recording proxy in front of dev servers.")
+@click.option("--proxy-base-port", type=int, default=None, help="First proxy port (default 20888; 0: any free).")
 async def up(
     names: tuple[str, ...],
     directory: Path,
@@ -71,6 +73,8 @@ async def up(
     no_mcp: bool,
     mcp_host: str | None,
     allow_remote: bool | None,
+    no_proxy: bool,
+    proxy_base_port: int | None,
 ) -> int:
     """Run processes in the foreground (default: the project's `default`, else Procfile, else dev/start).
 
@@ -85,6 +89,8 @@ async def up(
         mcp=False if no_mcp else None,
         mcp_host=mcp_host,
         allow_remote=allow_remote or None,
+        proxy=False if no_proxy else None,
+        proxy_base_port=proxy_base_port,
     )
     project = discover_project(directory, overrides=overrides)
     settings = project.settings

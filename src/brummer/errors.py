@@ -13,9 +13,11 @@
     │                            gets it as an ``isError`` result, never as a protocol error
     ├── PatternError             a regex (from an agent, brummer.toml or the panel) that the linear-time
     │                            engine cannot run; each caller wraps it (ToolError, ConfigError, a message)
-    └── ServiceError             a service (printer, panel, MCP, proxy) failed and was isolated
-        └── MCPServerError       the MCP server cannot start (no free port, another brummer serves
-                                 this project, a non-loopback host without allow_remote)
+    ├── ServiceError             a service (printer, panel, MCP, proxy) failed and was isolated
+    │   └── MCPServerError       the MCP server cannot start (no free port, another brummer serves
+    │                            this project, a non-loopback host without allow_remote)
+    └── UpstreamError            the proxy cannot reach a process's server (refused, reset, timed out):
+                                 the client gets a 502 page naming the process and its state
 
 The CLI maps ``UsageError``, ``ConfigError`` and ``AlreadyRunningError`` to exit code 2 and any other
 ``BrummerError`` to 1.
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from brummer.registry.entry import Entry
+    from brummer.supervise.state import ProcessInfo
 
 
 class BrummerError(Exception):
@@ -119,3 +122,12 @@ class ServiceError(BrummerError):
 
 class MCPServerError(ServiceError):
     """The MCP server cannot start; the processes run on without it."""
+
+
+class UpstreamError(BrummerError):
+    """The proxy cannot reach a target's server; ``info`` is its process's state then (None if unknown)."""
+
+    def __init__(self, reason: str, info: ProcessInfo | None = None) -> None:
+        self.reason = reason
+        self.info = info
+        super().__init__(reason)

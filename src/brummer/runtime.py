@@ -11,12 +11,16 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from brummer import __version__
 from brummer.bus import Bus
 from brummer.config.spec import ProjectSpec
 from brummer.logs.store import LogStore
 from brummer.supervise.supervisor import Supervisor
+
+if TYPE_CHECKING:
+    from brummer.proxy.service import Proxy
 
 
 @dataclass
@@ -30,6 +34,11 @@ class Runtime:
     version: str = __version__
     headless: bool = False  # `brummer mcp` without a `brummer up`: nothing runs until an agent asks
     mcp_urls: dict[str, str] = field(default_factory=dict)  # "ws", "http" once the MCP server listens
+    proxy: Proxy | None = None  # the recording proxy (targets, proxy URLs, recorded requests); None when off
+
+    def proxy_url(self, process: str, url: str) -> str | None:
+        """The proxy URL in front of ``url`` of ``process``, or None (proxy off, or this URL is not proxied)."""
+        return self.proxy.proxy_url(process, url) if self.proxy is not None else None
 
     def quit(self) -> None:
         """Stop everything as Ctrl-C would (exit code 130)."""

@@ -44,7 +44,7 @@ async def test_headless_over_stdio(tmp_path: Path, mode: str, version: str) -> N
     with trio.fail_after(60):
         async with Client(params, mode=mode) as client:
             assert client.protocol_version == version
-            assert len((await client.list_tools()).tools) == 11
+            assert len((await client.list_tools()).tools) == 12
             listed = structured(await client.call_tool("scripts_list", {}))
             assert {p["state"] for p in listed["processes"]} == {"pending"}  # nothing runs until the agent asks
             assert structured(await client.call_tool("scripts_run", {"name": "web"}))["action"] == "started"

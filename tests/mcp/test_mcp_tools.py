@@ -165,12 +165,13 @@ async def test_errors_urls_and_proxy(tmp_path: Path) -> None:
             assert len((await call(client, "errors_list", limit=1))["errors"]) == 1
             assert "unknown process" in await refused(client, "errors_list", name="nope")
 
-            urls = await call(client, "urls_list")
+            urls = await call(client, "urls_list")  # this runtime has no proxy (tests/proxy covers one)
             assert urls["urls"] == [{"process": "web", "url": web_url(project), "proxy_url": None}]
-            assert "not built" in urls["note"]
+            assert "proxy is off" in urls["note"]
 
             requests = await call(client, "proxy_requests", name="web", status="5xx", path="/api", since=0, limit=10)
-            assert requests["requests"] == [] and "not built" in requests["note"]
+            assert requests["requests"] == [] and "proxy is off" in requests["note"]
+            assert "proxy is off" in (await call(client, "proxy_routes"))["note"]
             assert "status must be one of" in await refused(client, "proxy_requests", status="teapot")
 
 

@@ -59,6 +59,10 @@ def test_enter_toggles_the_tail_and_e_the_errors_and_question_mark_the_help() ->
     assert (view.show_all, view.show_errors, view.show_help) == (False, False, True)
     press(view, ESC, ENTER, "e")
     assert (view.show_all, view.show_errors, view.show_help) == (True, True, False)
+    press(view, "w")
+    assert view.show_requests
+    press(view, "w")
+    assert not view.show_requests
 
 
 def test_commands_act_on_the_selected_process() -> None:
@@ -110,7 +114,7 @@ def test_lower_case_filter_ignores_case() -> None:
 
 
 def test_every_advertised_key_is_bound() -> None:
-    advertised = {"r", "s", "e", "/", "c", "?", "q", "j", "k"}
+    advertised = {"r", "s", "e", "w", "/", "c", "?", "q", "j", "k"}
     assert advertised <= {key for keys, _ in HELP for key in keys.split()}
     for key in advertised - {"q"}:
         view = ViewState(selected="web")  # a middle row: j and k both move

@@ -22,7 +22,7 @@ from panel_fixtures import (
     snapshot,
 )
 
-from brummer.ui.panel_model import DropRow, Message, ViewState, compile_filter
+from brummer.ui.panel_model import DropRow, Message, RequestRow, ViewState, compile_filter
 from brummer.ui.panel_view import plan
 
 
@@ -97,3 +97,22 @@ def test_the_table_scrolls_to_keep_the_selection_in_view() -> None:
     layout = plan(12, names, 0, ViewState(selected="p25"))
     assert layout.first_row <= 25 < layout.first_row + layout.table_rows
     assert plan(12, names, 0, ViewState(selected="p0")).first_row == 0
+
+
+def test_requests_pane_and_proxy_urls() -> None:
+    proxies = {("web", "http://localhost:5173/"): "http://127.0.0.1:20888/"}
+    requests = (
+        RequestRow("GET", "/api/items?page=2", 200, 12.34, 2048),
+        RequestRow("POST", "/api/items", 500, 3.2, 120),
+        RequestRow("GET", "/src/App.tsx", 0, 10.0, 0, "connection refused"),
+    )
+    snap = snapshot(RUNNING, logs=RUNNING_LOGS, mcp=MCP, proxy_urls=proxies, requests=requests)
+    ansi = frame(snap, ViewState(selected="web", show_requests=True))
+    check_golden("requests", ansi)
+    text = plain(ansi)
+    assert "http://localhost:5173/ → :20888 +1" in text
+    assert "requests · web · newest first" in text
+    rows = [row for row in text.splitlines() if "/api/items" in row or "App.tsx" in row]
+    assert "GET" in rows[0] and "200" in rows[0] and "12.3 ms" in rows[0] and "2.0 KB" in rows[0]
+    assert "500" in rows[1] and "err" in rows[2] and "connection refused" in rows[2]
+    assert "Found 0 errors" not in text  # the pane replaces the log tail

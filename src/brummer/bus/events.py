@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, ClassVar
 if TYPE_CHECKING:
     from brummer.logs.error_book import ErrorGroup
     from brummer.logs.query import Batch
+    from brummer.proxy.recorder import ProxyRecord
     from brummer.supervise.state import ProcessInfo
 
 
@@ -125,11 +126,11 @@ class Notice(Event):
 
 @dataclass(slots=True)
 class ProxyRequest(Event):
-    """One request that went through the recording proxy."""
+    """One request (or WebSocket) that went through the recording proxy, once it is over.
+
+    The record is already in its process's ring (``Proxy.recorder``): subscribers use the event as a wake-up or a
+    live feed, and lose nothing but immediacy when a flood makes the bus drop it.
+    """
 
     priority: ClassVar[Priority] = Priority.LOW
-    process: str
-    method: str
-    path: str
-    status: int | None
-    duration_ms: float
+    record: ProxyRecord

@@ -196,6 +196,7 @@ def _merge(
         "max_restarts": entry.max_restarts,
         "stop_signal": entry.stop_signal,
         "grace": entry.grace,
+        "proxy": entry.proxy,
     }
     return dataclasses.replace(
         base,

@@ -65,6 +65,7 @@ SETTING_KEYS: Mapping[str, Callable[[object], object]] = {
     "mcp_host": _host,
     "mcp": _flag,
     "proxy": _flag,
+    "proxy_base_port": _port,
     "allow_remote": _flag,
 }
 ENV_PREFIX = "BRUMMER_"
@@ -131,6 +132,7 @@ class Overrides:
     mcp: bool | None = None
     mcp_host: str | None = None
     proxy: bool | None = None
+    proxy_base_port: int | None = None
     allow_remote: bool | None = None
 
 

@@ -52,6 +52,19 @@ class ReadyCheck:
 
 
 @dataclass(frozen=True, slots=True)
+class ProxyOptions:
+    """brummer.toml's ``proxy`` key of one process: ``false`` (never proxy its URLs), or a target to proxy from the
+    start (``{ target = "http://localhost:5173", host = "localhost:5173" }``) instead of the URLs it prints.
+
+    ``host`` is the Host header the upstream sees (default: the target's host and port).
+    """
+
+    enabled: bool = True
+    target: str | None = None
+    host: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ProcessSpec:
     """One runnable process.
 
@@ -74,6 +87,7 @@ class ProcessSpec:
     backoff_max: float = 30.0
     stop_signal: signal.Signals = signal.SIGTERM
     grace: float = 5.0  # seconds between stop_signal and SIGKILL
+    proxy: ProxyOptions = field(default_factory=ProxyOptions)
 
     @property
     def display_command(self) -> str:
@@ -94,6 +108,7 @@ class Settings:
     mcp_host: str = "127.0.0.1"
     allow_remote: bool = False  # binding anything but loopback needs this explicitly
     proxy: bool = True
+    proxy_base_port: int = 20888  # the first proxy listens here (or on the next free port); 0: any free port
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,12 +8,13 @@ package.json script or Procfile entry of the same name (add ``depends_on``, ``re
 from __future__ import annotations
 
 import math
+import re
 import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast
 
-from brummer.config.spec import Condition, ReadyCheck, ReadyKind, RestartPolicy
+from brummer.config.spec import Condition, ProxyOptions, ReadyCheck, ReadyKind, RestartPolicy
 from brummer.errors import ConfigError, PatternError
 from brummer.logs.patterns import compile_pattern
 
@@ -29,6 +30,7 @@ PROCESS_KEYS = (
     "max_restarts",
     "stop_signal",
     "grace",
+    "proxy",
 )
 READY_KINDS = ("url", "http", "tcp", "log", "exec")
 _Choice = TypeVar("_Choice", Condition, RestartPolicy)
@@ -56,6 +58,7 @@ class TomlProcess:
     max_restarts: int | None = None
     stop_signal: signal.Signals | None = None
     grace: float | None = None
+    proxy: ProxyOptions | None = None
 
 
 def parse_process(name: str, body: Mapping[str, Any], error: ErrorAt) -> TomlProcess:
@@ -112,6 +115,8 @@ def parse_process(name: str, body: Mapping[str, Any], error: ErrorAt) -> TomlPro
         if not math.isfinite(grace) or grace < 0:
             raise fail("grace", "must be a finite number >= 0")
         values["grace"] = float(grace)
+    if "proxy" in body:
+        values["proxy"] = _proxy(body["proxy"], fail)
     return TomlProcess(name, **values)
 
 
@@ -198,3 +203,26 @@ def _signal(value: object, fail: _Fail) -> signal.Signals:
     except (ValueError, KeyError):
         pass
     raise fail("stop_signal", f'must be a signal name like "SIGINT" or a number, not {value!r}')
+
+
+def _proxy(value: object, fail: _Fail) -> ProxyOptions:
+    """``false``, ``true``, or ``{ target = "http://localhost:5173", host = "localhost:5173" }``."""
+    if isinstance(value, bool):
+        return ProxyOptions(enabled=value)
+    if not isinstance(value, dict) or not value or set(value) - {"target", "host"}:
+        raise fail("proxy", 'must be true, false or a table { target = "http://localhost:PORT", host = "..." }')
+    target, host = value.get("target"), value.get("host")
+    if target is not None:
+        if not isinstance(target, str) or not re.fullmatch(r"https?://[^/\s]+/?", target):
+            raise fail(
+                "proxy", f"target must be an http:// or https:// origin like http://localhost:5173, not {target!r}"
+            )
+        from brummer.logs.urls import normalize  # one definition of a local dev URL
+
+        if normalize(target) is None:
+            raise fail(
+                "proxy", f"target must be on this machine or the LAN (loopback or a private address): {target!r}"
+            )
+    if host is not None and (not isinstance(host, str) or not re.fullmatch(r"[A-Za-z0-9.:\[\]_-]{1,255}", host)):
+        raise fail("proxy", f"host must be a host name with an optional port, not {host!r}")
+    return ProxyOptions(True, target, host)

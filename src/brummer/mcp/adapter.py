@@ -22,7 +22,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from brummer.errors import ToolError
-from brummer.mcp import resources, schemas, tools, waiting
+from brummer.mcp import proxy_tools, resources, schemas, tools, waiting
 from brummer.mcp.validate import check_arguments, unrepresentable
 from brummer.runtime import Runtime
 
@@ -31,7 +31,8 @@ CACHED: tuple[CacheableMethod, ...] = ("tools/list", "resources/list", "resource
 INSTRUCTIONS = (
     "brummer runs this project's dev processes and watches their output. scripts_list names them; scripts_run / "
     "scripts_stop / scripts_restart control them; wait_for blocks until one is ready; logs_tail, logs_search and "
-    "errors_list read what they printed (pass `next` back as `since` to follow); urls_list gives their URLs."
+    "errors_list read what they printed (pass `next` back as `since` to follow); urls_list gives their URLs and "
+    "the proxy in front of each, whose traffic proxy_requests and proxy_routes show."
 )
 
 TOOL_FUNCTIONS: dict[str, tools.Tool] = {
@@ -44,7 +45,8 @@ TOOL_FUNCTIONS: dict[str, tools.Tool] = {
     "logs_search": tools.logs_search,
     "errors_list": tools.errors_list,
     "urls_list": tools.urls_list,
-    "proxy_requests": tools.proxy_requests,
+    "proxy_requests": proxy_tools.proxy_requests,
+    "proxy_routes": proxy_tools.proxy_routes,
     "wait_for": waiting.wait_for,
 }
 TOOL_MODELS = [

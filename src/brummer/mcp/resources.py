@@ -21,7 +21,7 @@ import trio
 
 from brummer.bus import Subscription
 from brummer.logs import reading
-from brummer.mcp.tools import PROXY_NOTE, process_dict
+from brummer.mcp.tools import PROXY_OFF, process_dict
 from brummer.runtime import Runtime
 
 SCHEME = "brummer://"
@@ -46,7 +46,7 @@ RESOURCES = (
     ResourceSpec(
         SCHEME + "errors", "errors", f"The {ERROR_GROUPS} most recently active open error groups, newest first."
     ),
-    ResourceSpec(SCHEME + "urls", "urls", "URLs the processes announced, per process."),
+    ResourceSpec(SCHEME + "urls", "urls", "URLs the processes announced, per process, with their proxy URLs."),
 )
 LOGS_DESCRIPTION = (
     f"The newest {LOG_LINES} log lines of one process (fewer when they are long: `truncated`), with sequence numbers "
@@ -70,15 +70,17 @@ def read(runtime: Runtime, uri: str) -> str:
 def document(runtime: Runtime, uri: str) -> dict[str, Any]:
     now = time.time()
     if uri == SCHEME + "processes":
-        return {"processes": [process_dict(info, now) for info in runtime.supervisor.snapshot()]}
+        return {"processes": [process_dict(info, now, runtime) for info in runtime.supervisor.snapshot()]}
     if uri == SCHEME + "errors":
         groups = runtime.store.errors.groups()  # open ones: a resolved group leaves the document (and notifies)
         newest = groups[::-1][:ERROR_GROUPS]
         return {"errors": [g.to_dict() for g in newest], "total": len(groups), "next": runtime.store.last_seq}
     if uri == SCHEME + "urls":
         urls = runtime.store.urls()
-        rows = [{"process": p, "url": u, "proxy_url": None} for p, found in urls.items() for u in found]
-        return {"urls": rows, "note": PROXY_NOTE}
+        rows = [
+            {"process": p, "url": u, "proxy_url": runtime.proxy_url(p, u)} for p, found in urls.items() for u in found
+        ]
+        return {"urls": rows} if runtime.proxy is not None else {"urls": rows, "note": PROXY_OFF}
     name = _log_name(runtime, uri)
     result = runtime.store.tail(name, limit=LOG_LINES, slices=LOG_SLICES)
     lines = [reading.show(line).to_dict() for line in result.lines]

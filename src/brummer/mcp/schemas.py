@@ -119,6 +119,19 @@ ERROR_GROUP = {
     "required": ["id", "process", "type", "message", "location", "count", "first_seen", "last_seen", "state"],
 }
 
+REQUEST = {  # also: error, sizes, content_type, started, ttfb_ms; websocket; headers when asked
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "process": {"type": "string"},
+        "method": {"type": "string"},
+        "path": {"type": "string"},
+        "status": {"type": "integer"},
+        "duration_ms": {"type": "number"},
+    },
+    "required": ["id", "process", "method", "path", "status", "duration_ms"],
+}
+
 
 def _input(properties: Schema, required: tuple[str, ...] = ()) -> Schema:
     schema: Schema = {"type": "object", "properties": properties, "additionalProperties": False}
@@ -317,19 +330,41 @@ TOOLS: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         "proxy_requests",
-        "HTTP requests recorded by brummer's proxy (method, path, status, duration).",
+        "Requests and WebSockets through brummer's proxy (urls_list); status=error: the server did not answer "
+        "(brummer's 502/504). Newest first, or oldest after `since`.",
         _input(
             {
                 "name": OPTIONAL_NAME,
                 "status": {"type": "string", "enum": ["2xx", "3xx", "4xx", "5xx", "error"]},
-                "path": {"type": "string", "maxLength": 2000, "description": "Only paths containing this."},
-                "since": SINCE,
+                "method": {"type": "string", "maxLength": 20},
+                "path": {"type": "string", "maxLength": 1000, "description": "RE2 regex"},
+                "since": {"type": "integer", "minimum": 0, "description": "`next` of an earlier answer"},
                 "limit": _limit(50, 1000),
+                "headers": {"type": "boolean", "description": "with headers (secrets masked)"},
             }
         ),
         _output(
-            {"requests": {"type": "array", "items": {"type": "object"}}, "note": {"type": "string"}},
-            ("requests", "note"),
+            {"requests": {"type": "array", "items": REQUEST}, "next": {"type": "integer"}, "note": {"type": "string"}},
+            ("requests", "next"),
+        ),
+    ),
+    ToolSpec(
+        "proxy_routes",
+        "Per route through brummer's proxy (ids as :id): count, errors, p50/p95 ms.",
+        _input({"name": OPTIONAL_NAME, "limit": _limit(50, 500)}),
+        _output(
+            {
+                "routes": {
+                    "type": "array",
+                    "items": {  # also errors, error_rate, p50_ms, p95_ms
+                        "type": "object",
+                        "properties": {"route": {"type": "string"}, "count": {"type": "integer"}},
+                        "required": ["route", "count"],
+                    },
+                },
+                "note": {"type": "string"},
+            },
+            ("routes",),
         ),
     ),
     ToolSpec(

@@ -25,7 +25,7 @@ from brummer.mcp import text
 from brummer.runtime import Runtime
 from brummer.supervise.state import ProcessInfo
 
-PROXY_NOTE = "brummer's recording proxy is not built yet: no requests are recorded and there are no proxy URLs."
+PROXY_OFF = "the recording proxy is off here (--no-proxy, proxy = false, or `brummer mcp` without `brummer up`)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +38,9 @@ Progress = Callable[[float, float | None, str], Awaitable[None]]
 Tool = Callable[..., Awaitable[Answer]]
 
 
-def process_dict(info: ProcessInfo, now: float) -> dict[str, Any]:
-    return {**info.to_dict(now), "proxy_urls": []}
+def process_dict(info: ProcessInfo, now: float, runtime: Runtime | None = None) -> dict[str, Any]:
+    proxy = runtime.proxy if runtime is not None else None
+    return {**info.to_dict(now), "proxy_urls": proxy.proxy_urls(info.name, info.urls) if proxy is not None else []}
 
 
 def known_process(runtime: Runtime, name: str, *, notes: bool = False) -> str:
@@ -80,9 +81,9 @@ async def scripts_list(runtime: Runtime) -> Answer:
     return Answer(text.join_cut(lines, header=header), {"processes": rows, "count": len(rows)})
 
 
-def _control(name: str, action: str, info: ProcessInfo, message: str) -> Answer:
+def _control(runtime: Runtime, name: str, action: str, info: ProcessInfo, message: str) -> Answer:
     now = time.time()
-    data = {"name": name, "action": action, "state": str(info.state), "process": process_dict(info, now)}
+    data = {"name": name, "action": action, "state": str(info.state), "process": process_dict(info, now, runtime)}
     return Answer(f"{message}\n{text.process_line(info, now)}", data)
 
 
@@ -92,8 +93,10 @@ async def scripts_run(runtime: Runtime, name: str) -> Answer:
     except ProcessControlError as exc:
         raise ToolError(f"{exc}; scripts_list shows the processes that can be run") from None
     if started:
-        return _control(name, "started", info, f"started {name}; wait_for condition=ready to know when it serves")
-    return _control(name, "already-running", info, f"{name} is already running: nothing to do")
+        return _control(
+            runtime, name, "started", info, f"started {name}; wait_for condition=ready to know when it serves"
+        )
+    return _control(runtime, name, "already-running", info, f"{name} is already running: nothing to do")
 
 
 async def scripts_stop(runtime: Runtime, name: str) -> Answer:
@@ -102,8 +105,8 @@ async def scripts_stop(runtime: Runtime, name: str) -> Answer:
     except ProcessControlError as exc:
         raise ToolError(f"{exc}; scripts_list shows the processes") from None
     if was_active:
-        return _control(name, "stopped", info, f"stopped {name}")
-    return _control(name, "not-running", info, f"{name} was not running: nothing to do")
+        return _control(runtime, name, "stopped", info, f"stopped {name}")
+    return _control(runtime, name, "not-running", info, f"{name} was not running: nothing to do")
 
 
 async def scripts_restart(runtime: Runtime, name: str) -> Answer:
@@ -113,7 +116,7 @@ async def scripts_restart(runtime: Runtime, name: str) -> Answer:
     except ProcessControlError as exc:
         raise ToolError(f"{exc}; scripts_list shows the processes") from None
     how = f"restarted {name}" if was_alive else f"{name} was not running: started it"
-    return _control(name, "restarted", info, how)
+    return _control(runtime, name, "restarted", info, how)
 
 
 async def scripts_status(runtime: Runtime, name: str | None = None) -> Answer:
@@ -132,7 +135,7 @@ async def scripts_status(runtime: Runtime, name: str | None = None) -> Answer:
         for name, counts in dropped.items()
         if counts["lines"]
     ]
-    data = {"processes": [process_dict(info, now) for info in infos], "dropped": dropped}
+    data = {"processes": [process_dict(info, now, runtime) for info in infos], "dropped": dropped}
     return Answer(text.join_cut(rows) if rows else "no processes in this project", data)
 
 
@@ -220,28 +223,20 @@ async def errors_list(
     return Answer(f"{body}\nnext: since={cursor}", data)
 
 
-# -- URLs and the proxy ------------------------------------------------------------------------------------------
+# -- URLs ----------------------------------------------------------------------------------------------------
 
 
 async def urls_list(runtime: Runtime) -> Answer:
+    """Every announced URL with the proxy URL in front of it (recorded: proxy_requests, proxy_routes)."""
     rows = [
-        {"process": process, "url": url, "proxy_url": None}
+        {"process": process, "url": url, "proxy_url": runtime.proxy_url(process, url)}
         for process, urls in runtime.store.urls().items()
         for url in urls
     ]
-    lines = [f"{row['process']}: {row['url']}" for row in rows]
+    lines = [
+        f"{row['process']}: {row['url']}" + (f" → proxy {row['proxy_url']}" if row["proxy_url"] else "") for row in rows
+    ]
     body = text.join_cut(lines) if lines else "no URLs announced yet"
-    return Answer(f"{body}\n(no proxy URLs: {PROXY_NOTE})", {"urls": rows, "note": PROXY_NOTE})
-
-
-async def proxy_requests(
-    runtime: Runtime,
-    name: str | None = None,
-    status: str | None = None,
-    path: str | None = None,
-    since: int | None = None,
-    limit: int = 50,
-) -> Answer:
-    if name is not None:
-        known_process(runtime, name)
-    return Answer(f"no requests: {PROXY_NOTE}", {"requests": [], "note": PROXY_NOTE})
+    if runtime.proxy is None:
+        return Answer(f"{body}\n({PROXY_OFF})", {"urls": rows, "note": PROXY_OFF})
+    return Answer(body, {"urls": rows})

@@ -110,7 +110,7 @@ async def wait_for(
         "waited_s": waited,
         "state": str(info.state),
         "match": match,
-        "process": process_dict(info, time.time()),
+        "process": process_dict(info, time.time(), runtime),
     }
     return Answer(_say(name, condition, reason, waited, match, info), data)
 

@@ -39,6 +39,7 @@ HELP = (
     ("r", "restart the selected process"),
     ("s", "stop the selected process, or start it"),
     ("e", "show or hide the errors pane"),
+    ("w", "requests through the proxy (selected process) instead of the log tail"),
     ("/", "filter the log tail by a regex (Enter applies, Esc cancels, empty clears)"),
     ("c", "clear the selected process's view (the log store keeps everything)"),
     ("?", "show or hide this help"),
@@ -107,6 +108,8 @@ def handle_key(view: ViewState, key: str, names: Sequence[str], now: float, last
         view.show_all = not view.show_all
     elif key == "e":
         view.show_errors = not view.show_errors
+    elif key == "w":
+        view.show_requests = not view.show_requests
     elif key == "?":
         view.show_help = not view.show_help
     elif key == ESC:

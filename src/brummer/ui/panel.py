@@ -32,7 +32,7 @@ from brummer.supervise.state import ProcState
 from brummer.ui.keys import Command, KeyDecoder, handle_key
 from brummer.ui.output import Output
 from brummer.ui.panel_filter import FilterMatches
-from brummer.ui.panel_model import DropRow, ErrorRow, PanelSnapshot, ViewState
+from brummer.ui.panel_model import DropRow, ErrorRow, PanelSnapshot, RequestRow, ViewState
 from brummer.ui.panel_view import plan, render, summary
 from brummer.ui.plain import serve_plain
 from brummer.ui.terminal import (
@@ -97,6 +97,12 @@ class Panel:
         )
         mcp = self.runtime.mcp_urls
         self.alive = any(p.state.alive or p.state is ProcState.BACKING_OFF for p in processes)
+        proxy_urls = {
+            (p.name, url): proxy
+            for p in processes
+            for url in p.urls[:1]
+            if (proxy := self.runtime.proxy_url(p.name, url))
+        }
         return PanelSnapshot(
             title=self.runtime.project.root.name,
             now=self.clock(),
@@ -110,12 +116,24 @@ class Panel:
             mcp=tuple((kind, mcp[kind]) for kind in ("http", "ws") if mcp.get(kind)),
             drops=drops,
             stopping=view.quitting,
+            proxy_urls=proxy_urls,
+            requests=self.requests(layout.log_rows),
+        )
+
+    def requests(self, rows: int) -> tuple[RequestRow, ...]:
+        """The selected process's newest proxied requests, when the requests pane is shown."""
+        proxy, view = self.runtime.proxy, self.view
+        if not view.show_requests or view.show_help or proxy is None or view.selected is None or rows <= 0:
+            return ()
+        return tuple(
+            RequestRow(r.method, r.path, r.status, r.duration_ms, r.response_bytes, r.error)
+            for r in proxy.recorder.newest(view.selected, rows)
         )
 
     def tail(self, rows: int) -> tuple[LogLine, ...]:
         """The newest ``rows`` lines in view: per process (so a cleared process hides only its own), merged."""
         view, store = self.view, self.runtime.store
-        if rows <= 0 or view.show_help:
+        if rows <= 0 or view.show_help or view.show_requests:
             return ()
         processes = store.processes() if view.show_all else [view.selected] if view.selected else []
         matches = self.matches if view.pattern is not None and self.matches is not None else None

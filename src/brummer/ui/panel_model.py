@@ -7,6 +7,7 @@ by the key handler and the panel service; nothing here reads Trio-owned objects.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from brummer.logs.patterns import Pattern, compile_pattern
@@ -38,6 +39,18 @@ class DropRow:
 
 
 @dataclass(frozen=True, slots=True)
+class RequestRow:
+    """One request through the proxy as the requests pane shows it (``status`` 0: no answer, see ``error``)."""
+
+    method: str
+    path: str
+    status: int
+    duration_ms: float
+    size: int
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     text: str
     level: str = "info"  # info, warn, error
@@ -60,6 +73,8 @@ class PanelSnapshot:
     mcp: tuple[tuple[str, str], ...] = ()  # ("ws", "ws://127.0.0.1:7777/ws"), ...
     drops: tuple[DropRow, ...] = ()
     stopping: bool = False  # a clean shutdown is under way
+    proxy_urls: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (process, url) -> its proxy URL
+    requests: tuple[RequestRow, ...] = ()  # the selected process's, newest first, cut to what fits
 
 
 @dataclass
@@ -70,6 +85,7 @@ class ViewState:
     show_all: bool = True  # the log tail: every process interleaved, or only the selected one
     show_errors: bool = True
     show_help: bool = False
+    show_requests: bool = False  # the log area shows the selected process's proxied requests instead
     filter_text: str = ""
     pattern: Pattern | None = None
     prompt: str | None = None  # the regex being typed after ``/``; None when no prompt is open

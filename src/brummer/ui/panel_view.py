@@ -19,6 +19,7 @@ from brummer.logs.query import LogLine
 from brummer.supervise.state import ProcessInfo, ProcState, signal_name
 from brummer.ui.keys import HELP
 from brummer.ui.panel_model import PanelSnapshot, ViewState
+from brummer.ui.panel_requests import requests_pane, requests_title
 from brummer.ui.plain import colour_for
 from brummer.ui.render_text import colour_style, log_text, one_line
 
@@ -66,6 +67,9 @@ def render(snap: PanelSnapshot, view: ViewState) -> RenderableType:
     parts: list[RenderableType] = [_title(snap, view), _table(snap, view, layout)]
     if view.show_help:
         parts.append(_help(layout.log_rows + 1))
+    elif view.show_requests:
+        parts.append(_rule(requests_title(view, bool(snap.proxy_urls) or bool(snap.requests)), snap.width))
+        parts.extend(requests_pane(snap, layout.log_rows))
     else:
         parts.append(_rule(_logs_title(view), snap.width))
         parts.extend(_log_lines(snap, view, layout.log_rows))
@@ -121,10 +125,13 @@ def _exit(info: ProcessInfo) -> Text:
     return Text("")
 
 
-def _urls(urls: tuple[str, ...]) -> Text:
+def _urls(urls: tuple[str, ...], proxy: str | None = None) -> Text:
     if not urls:
         return Text("")
     text = Text(one_line(urls[0]), style="underline cyan")
+    if proxy:  # always http://127.0.0.1:PORT/: the port says it all where columns are scarce
+        text.append(" → ", style="dim")
+        text.append(":" + proxy.rstrip("/").rsplit(":", 1)[-1], style="cyan")
     if len(urls) > 1:
         text.append(f" +{len(urls) - 1}", style="dim")
     return text
@@ -166,7 +173,7 @@ def _table(snap: PanelSnapshot, view: ViewState, layout: Plan) -> Table:
             cells.append(_exit(info))
         if wide:
             cells.append(Text("✓", style="green") if info.ready else Text("·", style="dim"))
-        cells.append(_urls(info.urls))
+        cells.append(_urls(info.urls, snap.proxy_urls.get((info.name, info.urls[0])) if info.urls else None))
         if wide:
             quiet = info.state in (ProcState.RUNNING, ProcState.READY)  # "pid 123", "url ...": already in the row
             cells.append(Text("" if quiet else one_line(info.message)))

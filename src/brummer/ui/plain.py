@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import trio
 
@@ -59,9 +59,13 @@ def use_colour(output: Output) -> bool:
     return output.isatty or bool(os.environ.get("FORCE_COLOR"))
 
 
+ProxyUrl = Callable[[str, str], str | None]  # (process, url) -> the proxy URL in front of it
+
+
 class PlainFormatter:
-    def __init__(self, names: Sequence[str], colour: bool) -> None:
+    def __init__(self, names: Sequence[str], colour: bool, proxy_url: ProxyUrl | None = None) -> None:
         self.colour = colour
+        self.proxy_url = proxy_url
         self.width = max([len(one_line(n)) for n in names] + [len("brummer")])
         self._second = -1
         self._stamp = ""
@@ -122,7 +126,8 @@ class PlainFormatter:
             text = str(info.state) + (f": {info.message}" if info.message else "")
             return self.say(info.name, text, STATE_COLOURS.get(info.state))
         if isinstance(event, UrlDetected):
-            return self.say(event.process, f"url {event.url}", "4")
+            proxy = self.proxy_url(event.process, event.url) if self.proxy_url is not None else None
+            return self.say(event.process, f"url {event.url}" + (f" → proxy {proxy}" if proxy else ""), "4")
         if isinstance(event, UrlsCleared):
             return ""
         if isinstance(event, ErrorDetected):
@@ -150,10 +155,11 @@ async def serve_plain(
     output: Output,
     names: Sequence[str],
     *,
+    proxy_url: ProxyUrl | None = None,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Print every event of ``subscription`` until the bus closes."""
-    fmt = PlainFormatter(names, use_colour(output))
+    fmt = PlainFormatter(names, use_colour(output), proxy_url)
     task_status.started()
     reported_lines = subscription.dropped.lines
     last_report = 0.0

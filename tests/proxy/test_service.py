@@ -1,0 +1,135 @@
+"""The proxy as a service over a real supervisor and real child servers: waiting through a restart, the 502 page
+naming a stopped process, and `brummer up --plain` end to end with the request visible over MCP."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import trio
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+from test_refusals import free_port
+
+from brummer.proxy.service import Proxy, serve_proxy
+from brummer.runtime import Runtime
+from helpers import PY, load, running, write_project
+
+SERVER = """
+import http.server, sys, time
+port, delay = int(sys.argv[1]), float(sys.argv[2])
+time.sleep(delay)  # a dev server takes a moment to listen
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = b'{"pid": %d, "path": "%s"}' % (__import__("os").getpid(), self.path.encode())
+        self.send_response(500 if self.path.startswith("/boom") else 200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", port), Handler)
+print(f"Listening on http://127.0.0.1:{server.server_address[1]}/", flush=True)
+server.serve_forever()
+"""
+
+
+async def test_requests_wait_for_a_restarting_process_then_succeed(tmp_path: Path) -> None:
+    port = free_port()
+    root = write_project(
+        tmp_path,
+        **{"server.py": SERVER},
+        brummer_toml=f"""
+            [processes.web]
+            cmd = ["{PY}", "server.py", "{port}", "1.0"]
+            proxy = {{ target = "http://127.0.0.1:{port}" }}
+            grace = 2
+        """,
+    )
+    project = load(root, proxy_base_port=0)
+    async with running(project) as run:
+        runtime = Runtime(project, run.sup, run.store, run.bus)
+        runtime.proxy = proxy = Proxy(project, run.bus, run.store, wait=15)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(serve_proxy, runtime, proxy)
+            (target,) = proxy.targets
+            url = f"http://127.0.0.1:{target.proxy_port}"
+            async with httpx.AsyncClient(timeout=30) as client:
+                # configured: the proxy listens before the server does, and the first request waits for it
+                first = await client.get(f"{url}/first")
+                assert first.status_code == 200
+                first_run = run.sup.info("web").run_id
+                nursery.start_soon(run.sup.restart, "web")
+                # the new run is spawned; its server listens only a second later (unless this machine is slower)
+                await run.wait_for(lambda: run.sup.info("web").run_id not in (None, first_run))
+                during = await client.get(f"{url}/during", headers={"Accept": "application/json"})
+                assert during.status_code == 200 and during.json()["pid"] != first.json()["pid"]
+                await run.sup.stop("web")
+                stopped = await client.get(f"{url}/after", headers={"Accept": "application/json"})
+                assert stopped.status_code == 502
+                assert stopped.json()["state"] == "exited" and stopped.json()["process"] == "web"
+            nursery.cancel_scope.cancel()
+        proxy.close()
+    statuses = [(r.path, r.status) for r in proxy.recorder.records()]
+    assert statuses == [("/first", 200), ("/during", 200), ("/after", 502)]
+
+
+async def test_brummer_up_shows_the_proxy_and_mcp_lists_its_requests(tmp_path: Path) -> None:
+    root = write_project(tmp_path, **{"server.py": SERVER}, Procfile=f"web: {PY} server.py 0 0\n")
+    out = tmp_path / "up.out"
+    env = {**os.environ, "NO_COLOR": "1", "BRUMMER_PROXY_BASE_PORT": "0"}
+    with out.open("wb") as sink:
+        up = subprocess.Popen(
+            [sys.executable, "-m", "brummer", "up", "--plain", "--dir", str(root), "--mcp-port", "0"],
+            stdout=sink, stderr=subprocess.STDOUT, start_new_session=True, env=env,
+        )  # fmt: skip
+    try:
+        with trio.fail_after(30):
+            while not (found := re.search(r"url (http://\S+) → proxy http://127\.0\.0\.1:(\d+)/", out.read_text())):
+                assert up.poll() is None, out.read_text()
+                await trio.sleep(0.05)
+        upstream, port = found.group(1), int(found.group(2))
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"http://127.0.0.1:{port}/api/items/42?q=1")).status_code == 200
+            assert (await client.get(f"http://127.0.0.1:{port}/boom")).status_code == 500
+        with trio.fail_after(30):
+            while "proxy GET /boom → 500" not in out.read_text():  # 5xx answers are brummer lines too
+                await trio.sleep(0.05)
+        params = StdioServerParameters(
+            command=PY, args=["-m", "brummer", "mcp", "--dir", str(root)], env=dict(os.environ)
+        )
+        async with Client(params, mode="legacy") as client:
+            with trio.fail_after(30):
+                while not (result := await client.call_tool("proxy_requests", {"name": "web"})).structured_content[
+                    "requests"
+                ]:
+                    await trio.sleep(0.1)  # brummer mcp relays once brummer up's MCP server is there
+            requests = result.structured_content["requests"]
+            assert [(r["method"], r["path"], r["status"]) for r in requests] == [
+                ("GET", "/boom", 500),
+                ("GET", "/api/items/42?q=1", 200),
+            ]
+            failed = (await client.call_tool("proxy_requests", {"status": "5xx"})).structured_content
+            assert [r["path"] for r in failed["requests"]] == ["/boom"]
+            routes = (await client.call_tool("proxy_routes", {})).structured_content["routes"]
+            assert {r["route"] for r in routes} == {"GET /api/items/:id", "GET /boom"}
+            urls = (await client.call_tool("urls_list", {})).structured_content["urls"]
+            assert urls == [{"process": "web", "url": upstream, "proxy_url": f"http://127.0.0.1:{port}/"}]
+            status = (await client.call_tool("scripts_status", {"name": "web"})).structured_content
+            assert status["processes"][0]["proxy_urls"] == [f"http://127.0.0.1:{port}/"]
+        up.send_signal(signal.SIGINT)
+        with trio.fail_after(30):
+            while up.poll() is None:
+                await trio.sleep(0.05)
+        assert up.returncode == 130 and "Traceback" not in out.read_text()
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()

@@ -9,14 +9,16 @@
     ├── ProcessControlError      a start/stop/restart request that cannot be done (unknown name, ...)
     ├── AlreadyRunningError      another brummer runs this project's processes (holds its lock)  (exit 2)
     ├── RegistryError            the instance registry directory (or a file in it) is not safe to use
+    ├── NoInstanceError          no reachable brummer up for a remote command (none, a stale entry, no MCP,
+    │                            gone during the command)                  (exit 3)
     ├── ToolError                an MCP tool call cannot be done (bad value, unknown process): the agent
     │                            gets it as an ``isError`` result, never as a protocol error
     └── ServiceError             a service (printer, panel, MCP, proxy) failed and was isolated
         └── MCPServerError       the MCP server cannot start (no free port, another brummer serves
                                  this project, a non-loopback host without allow_remote)
 
-The CLI maps ``UsageError``, ``ConfigError`` and ``AlreadyRunningError`` to exit code 2 and any other
-``BrummerError`` to 1.
+The CLI maps ``UsageError``, ``ConfigError`` and ``AlreadyRunningError`` to exit code 2, ``NoInstanceError`` to 3
+and any other ``BrummerError`` to 1.
 """
 
 from __future__ import annotations
@@ -98,6 +100,13 @@ class AlreadyRunningError(BrummerError):
 class RegistryError(BrummerError):
     """The instance registry directory, or a file brummer must use in it, is not safe (a symlink, another
     user's, open to others): brummer refuses rather than trust or write through it."""
+
+
+class NoInstanceError(BrummerError):
+    """A remote command (``brummer ps``, ``logs``, ...) has no running ``brummer up`` to talk to; ``str()`` is one
+    line that says how to start one."""
+
+    exit_code = 3
 
 
 class ToolError(BrummerError):

@@ -5,8 +5,10 @@
   same for concurrently (npm) and honcho (PyPI), installed into bench-cache/ on first use. Also brummer's peak RSS.
 - startup: time from starting ``brummer up`` to its first child's exec, against ``python -c 'import trio'``.
 - kill9: after ``kill -9`` of brummer, how long until its children (a grandchild and a setsid escapee) are gone.
+- remote, watch: ``brummer ps`` against a running ``brummer up`` vs ``python -c 'import trio'``, and the registry
+  watch of the hub (scripts/bench_remote.py).
 
-Usage: scripts/bench [flood|startup|kill9 ...] [--runs N] [--lines N] [--skip-peers]
+Usage: scripts/bench [flood|retention|startup|kill9|remote|watch ...] [--runs N] [--lines N] [--skip-peers]
 """
 
 from __future__ import annotations
@@ -222,7 +224,7 @@ def _alive(pid: int) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", nargs="*", default=["flood", "retention", "startup", "kill9"])
+    parser.add_argument("which", nargs="*", default=["flood", "retention", "startup", "kill9", "remote", "watch"])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--skip-peers", action="store_true")
@@ -239,6 +241,14 @@ def main() -> None:
             bench_startup(max(args.runs, 10))
         elif which == "kill9":
             bench_kill9(args.runs)
+        elif which == "remote":
+            from bench_remote import bench_remote
+
+            bench_remote(max(args.runs, 10), CLEAN_ENV, timed)
+        elif which == "watch":
+            from bench_remote import bench_watch
+
+            bench_watch(max(args.runs, 20))
         else:
             parser.error(f"unknown benchmark {which!r}")
 

@@ -89,6 +89,7 @@ async def show_logs(directory: Path, query: Query) -> int:
     keep = _keep(query.level if query.pattern is not None else None)  # logs_tail filters the level itself
     identity: tuple[int, float] | None = None
     attempt = 0
+    waiting = False  # whether this outage was announced
     with RegistryWatch() as watch:
         while True:
             try:
@@ -99,7 +100,7 @@ async def show_logs(directory: Path, query: Query) -> int:
                         cursor = 0
                     elif identity is not None:
                         _say("reconnected")
-                    identity, attempt = me, 0
+                    identity, attempt, waiting = me, 0, False
                     if printer is None:
                         listed = await instance.call("scripts_list")
                         printer = Printer([p["name"] for p in listed.get("processes", [])], query.as_json)
@@ -111,8 +112,9 @@ async def show_logs(directory: Path, query: Query) -> int:
             except NoInstanceError as exc:
                 if identity is None or not query.follow:
                     raise
-                if attempt == 0:
+                if not waiting:
                     _say(f"{exc}; waiting for it (Ctrl-C to stop)")
+                    waiting = True
             with trio.move_on_after(RETRY[min(attempt, len(RETRY) - 1)]):
                 await watch.changed()
             attempt += 1

@@ -13,12 +13,25 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from brummer.mcp.text import ago, duration
-
 # Everything a terminal could act on but tab and newline (escape sequences are already gone from log text).
 CONTROLS = dict.fromkeys([*range(0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)], "?")
 ALIVE = ("starting", "running", "ready", "stopping")
 FAILED = ("failed", "backing-off")
+
+
+def duration(seconds: object) -> str:
+    """An uptime for a table column: ``42s``, ``3m05s``, ``2h14m``, ``3d04h``; ``-`` when not running."""
+    if not isinstance(seconds, int | float):
+        return "-"
+    whole = int(seconds)
+    for unit, size, small, small_size in (("d", 86400, "h", 3600), ("h", 3600, "m", 60), ("m", 60, "s", 1)):
+        if whole >= size:
+            return f"{whole // size}{unit}{whole % size // small_size:02d}{small}"
+    return f"{whole}s"
+
+
+def clock(when: object) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(when)) if isinstance(when, int | float) else "-"
 
 
 def clean(value: object) -> str:
@@ -108,12 +121,11 @@ def errors(answer: dict[str, Any]) -> str:
     groups = answer.get("errors", [])
     if not groups:
         return "no errors"
-    now = time.time()
     out = []
     for g in groups:
         where = f" at {clean(g['location'])}" if g.get("location") else ""
         state = f" [{clean(g['state'])}]" if g.get("state") not in (None, "open") else ""
-        seen = f"x{g.get('count', 1)}, last {ago(g.get('last_seen'), now)}"
+        seen = f"x{g.get('count', 1)}, last at {clock(g.get('last_seen'))}"
         out.append(
             f"#{g.get('id')} {clean(g.get('process'))}{state}: {clean(g.get('type'))}: "
             f"{clean(g.get('message'))}{where} ({seen})"
@@ -143,8 +155,7 @@ def requests(answer: dict[str, Any]) -> str:
         return "no requests recorded" + (f" ({note})" if note else "")
     body = []
     for r in rows:
-        when = r.get("time") or r.get("started_at")
-        stamp = time.strftime("%H:%M:%S", time.localtime(when)) if isinstance(when, int | float) else "-"
+        stamp = clock(r.get("time") or r.get("started_at"))
         took = r.get("duration_ms")
         body.append(
             [
@@ -163,6 +174,6 @@ def control(answer: dict[str, Any]) -> str:
     """One line for a start, stop or restart: ``web: started (running, pid 4242)``."""
     process = answer.get("process") or {}
     detail = [clean(answer.get("state"))]
-    if process.get("pid"):
+    if process.get("pid") and answer.get("state") in ("running", "ready"):
         detail.append(f"pid {process['pid']}")
     return f"{clean(answer.get('name'))}: {clean(answer.get('action'))} ({', '.join(detail)})"

@@ -23,7 +23,7 @@ import trio
 from brummer import registry
 
 POLL = 1.0  # seconds between two looks at the directory without inotify
-SETTLE = 0.05  # a write is several events (temp file, rename): gather them into one wake-up
+SETTLE = 0.01  # a write is several events (temp file, rename): gather them into one wake-up
 # inotify(7)
 IN_MODIFY, IN_ATTRIB, IN_CLOSE_WRITE = 0x2, 0x4, 0x8
 IN_MOVED_FROM, IN_MOVED_TO, IN_CREATE, IN_DELETE, IN_DELETE_SELF = 0x40, 0x80, 0x100, 0x200, 0x400

@@ -145,3 +145,23 @@ async def test_ps_all_lists_every_instance(tmp_path: Path) -> None:
         table = await brummer("ps", "--all", cwd=tmp_path)
         assert table.out.splitlines()[0].split() == ["PROJECT", "PID", "KIND", "UPTIME", "RUNNING", "FAILED"]
         assert str(second.resolve()) in table.out
+
+
+async def test_wait_for_a_brummer_up_started_at_the_same_time(tmp_path: Path) -> None:
+    root = demo(tmp_path / "shop")
+    results: list[Done] = []
+
+    async def wait() -> None:
+        results.append(await brummer("wait", "web", "--ready", "--timeout", "60", "--dir", str(root), cwd=tmp_path))
+
+    up: Up | None = None
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(wait)  # `brummer up & brummer wait web --ready`, as a script would
+            await trio.sleep(1.5)  # (a slow machine: brummer wait has looked for it before it registers)
+            up = Up(root, tmp_path)
+    finally:
+        if up is not None:
+            await up.stop()
+    (done,) = results
+    assert done.code == 0 and done.out.startswith("web is ready"), done

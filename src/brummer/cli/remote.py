@@ -9,6 +9,7 @@ from pathlib import Path
 import asyncclick as click
 
 from brummer.cli.base import DIR_OPTION, JSON_OPTION, cli, complete_process_names
+from brummer.errors import UsageError
 
 LEVELS = ("debug", "info", "warn", "error")
 
@@ -127,5 +128,7 @@ async def wait(name: str, directory: Path, as_json: bool, condition: str, patter
     from brummer.remote import commands
 
     if pattern is not None:
+        if condition != "ready":
+            raise UsageError(f"--log REGEX waits for a line; it cannot be combined with --{condition}")
         condition = "log"
     return await commands.interruptible(commands.wait(directory, name, condition, pattern, timeout_s, as_json))

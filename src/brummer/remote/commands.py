@@ -21,11 +21,13 @@ from brummer import registry
 from brummer.errors import BrummerError, ToolError
 from brummer.remote import show
 from brummer.remote.client import ConnectionLost, RpcError, open_session
-from brummer.remote.instance import Instance, connect, one_line
+from brummer.remote.instance import Instance, connect, find, one_line, real
+from brummer.remote.watch import RegistryWatch
 
 MAX_WAIT = 600.0  # the wait_for tool's longest single wait; longer waits are several calls
 ALL_TIMEOUT = 5.0  # ps --all: how long one instance may take to answer
 ERROR_GROUPS = 500  # errors_list's largest page
+STARTING = 5.0  # how long `wait` watches for a brummer up that is just starting to register
 
 
 async def interruptible(work: Awaitable[int]) -> int:
@@ -153,6 +155,13 @@ async def errors(directory: Path, name: str | None, include_resolved: bool, as_j
     return 0
 
 
+async def _appears(directory: Path, within: float) -> None:
+    root = real(directory)
+    with RegistryWatch() as watch, trio.move_on_after(within):
+        while find(root) is None:
+            await watch.changed()
+
+
 FORMATS = {"urls_list": show.urls, "proxy_requests": show.requests}
 
 
@@ -168,8 +177,13 @@ async def simple(directory: Path, tool: str, arguments: dict[str, Any], as_json:
 
 
 async def wait(directory: Path, name: str, condition: str, pattern: str | None, timeout_s: float, as_json: bool) -> int:
-    """``wait_for`` until it holds (0), the time is up (124) or it cannot happen any more (1)."""
+    """``wait_for`` until it holds (0), the time is up (124) or it cannot happen any more (1).
+
+    A ``brummer up`` started a moment before (``brummer up & brummer wait web``) may not be registered yet: the
+    registry is watched for it for up to ``STARTING`` seconds before there is no instance (exit 3).
+    """
     deadline = trio.current_time() + timeout_s
+    await _appears(directory, min(STARTING, timeout_s))
     arguments: dict[str, Any] = {"name": name, "condition": condition, "pattern": pattern}
     async with connect(directory) as instance:
         while True:

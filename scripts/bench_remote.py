@@ -82,7 +82,7 @@ def bench_watch(runs: int) -> None:
     """The registry watch: a stat per poll, and inotify's wake-up after an entry is written (renamed in)."""
     import trio
 
-    from brummer.remote.watch import RegistryWatch
+    from brummer.remote.watch import SETTLE, RegistryWatch
 
     folder = Path(tempfile.mkdtemp(prefix="brummer-bench-"))
     folder.chmod(0o700)
@@ -116,6 +116,6 @@ def bench_watch(runs: int) -> None:
     print("registry watch:")
     print(f"  poll: one stat of the directory: {per_stat * 1e6:.1f} µs (once a second without inotify)")
     if delays:
-        settle = "of which 50 ms is the settle time that gathers a write's events"
+        settle = f"of which {SETTLE * 1e3:.0f} ms is the pause that gathers a write's events"
         print(f"  inotify: woken {statistics.median(delays) * 1e3:.1f} ms after an entry is written ({settle})")
     shutil.rmtree(folder, ignore_errors=True)

@@ -11,6 +11,9 @@
     ├── RegistryError            the instance registry directory (or a file in it) is not safe to use
     ├── NoInstanceError          no reachable brummer up for a remote command (none, a stale entry, no MCP,
     │                            gone during the command)                  (exit 3)
+    ├── RemoteError              talking to a running brummer over its /ws failed (remote commands, the hub)
+    │   ├── ConnectionLost       the connection broke, or could not be opened
+    │   └── RpcError             a JSON-RPC error answer (``code``)
     ├── ToolError                an MCP tool call cannot be done (bad value, unknown process): the agent
     │                            gets it as an ``isError`` result, never as a protocol error
     └── ServiceError             a service (printer, panel, MCP, proxy) failed and was isolated
@@ -107,6 +110,23 @@ class NoInstanceError(BrummerError):
     line that says how to start one."""
 
     exit_code = 3
+
+
+class RemoteError(BrummerError):
+    """Talking to a running brummer failed; the remote commands turn it into ``NoInstanceError`` or ``ToolError``,
+    the hub into a tool error naming the project."""
+
+
+class ConnectionLost(RemoteError):
+    """The connection to an instance broke (or could not be opened): a request's outcome is unknown."""
+
+
+class RpcError(RemoteError):
+    """A JSON-RPC error answer: ``code`` and the server's message."""
+
+    def __init__(self, code: int, message: str) -> None:
+        self.code = code
+        super().__init__(message)
 
 
 class ToolError(BrummerError):

@@ -29,8 +29,9 @@ from mcp.server.subscriptions import ListenHandler
 from mcp.shared.exceptions import MCPError
 
 from brummer import __version__
+from brummer.errors import ToolError
 from brummer.hub.tools import PROJECTS_LIST, TEMPLATE, hub_tools, projects_answer
-from brummer.hub.upstreams import HubError, Upstream, Upstreams
+from brummer.hub.upstreams import Upstream, Upstreams
 from brummer.mcp.adapter import CACHED, RESOURCE_NOT_FOUND, Subscribers, _connection
 from brummer.mcp.bridge import serve_messages
 from brummer.mcp.stdio import Lines, claim_stdio
@@ -89,7 +90,7 @@ class Hub:
         try:
             upstream = self.upstreams.resolve(project)
             session = await upstream.reach()
-        except HubError as exc:
+        except ToolError as exc:
             return _result(str(exc), error=True)
 
         async def progress(done: float, total: float | None, message: str | None) -> None:
@@ -133,7 +134,7 @@ class Hub:
         try:
             upstream = self.upstreams.resolve(project)
             result = await (await upstream.reach()).request("resources/read", {"uri": base})
-        except HubError as exc:
+        except ToolError as exc:
             raise MCPError(RESOURCE_NOT_FOUND, str(exc)) from None
         except ConnectionLost:
             raise MCPError(RESOURCE_NOT_FOUND, f"project {upstream.describe()} went away") from None
@@ -147,7 +148,7 @@ class Hub:
     ) -> types.EmptyResult:
         try:
             self.upstreams.resolve(split_uri(str(params.uri))[1])
-        except HubError as exc:
+        except ToolError as exc:
             raise MCPError(RESOURCE_NOT_FOUND, str(exc)) from None
         self.subscribers.add(_connection(ctx), str(params.uri))
         return types.EmptyResult()

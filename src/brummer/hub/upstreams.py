@@ -20,17 +20,15 @@ from typing import Any
 import trio
 
 from brummer import registry
+from brummer.errors import ToolError
 from brummer.remote.client import ConnectionLost, RpcError, Session, open_session
 from brummer.remote.watch import RegistryWatch
 
 RETRY = (0.2, 0.5, 1.0, 2.0, 5.0)  # seconds before connecting again to an instance that is still registered
+MAX_PROJECT = 4096  # characters of a `project` argument (a path)
 REACH_WAIT = 15.0  # how long a call waits for a registered instance's connection (its MCP server may be starting)
 
 Updated = Callable[["Upstream", str], Awaitable[None]]
-
-
-class HubError(Exception):
-    """A call the hub cannot route (no such project, several and none named, gone): the text says what to do."""
 
 
 class Upstream:
@@ -96,12 +94,12 @@ class Upstream:
             await self._updated(self, params["uri"])
 
     async def reach(self) -> Session:
-        """The session, waiting a little for a connection in progress; ``HubError`` if there is none."""
+        """The session, waiting a little for a connection in progress; ``ToolError`` if there is none."""
         if self.session is None:
             with trio.move_on_after(REACH_WAIT):
                 await self.connected.wait()
         if self.session is None:
-            raise HubError(f"project {self.describe()} cannot be reached: {self.problem or 'not connected'}")
+            raise ToolError(f"project {self.describe()} cannot be reached: {self.problem or 'not connected'}")
         return self.session
 
 
@@ -181,8 +179,10 @@ class Upstreams:
             if len(ups) == 1:
                 return ups[0]
             if not ups:
-                raise HubError("no brummer up is running on this machine; start one in a project with `brummer up`")
-            raise HubError(f"{len(ups)} projects are running: pass `project`, one of: {listing}")
+                raise ToolError("no brummer up is running on this machine; start one in a project with `brummer up`")
+            raise ToolError(f"{len(ups)} projects are running: pass `project`, one of: {listing}")
+        if len(project) > MAX_PROJECT:
+            raise ToolError(f"`project` is a name from projects_list or a path, not {len(project):,} characters")
         if os.sep in project or project.startswith(("~", ".")):
             path = Path(os.path.realpath(os.path.expanduser(project)))
             matches = [up for up in ups if up.project == path]
@@ -192,5 +192,5 @@ class Upstreams:
             return matches[0]
         if matches:
             paths = ", ".join(str(up.project) for up in matches)
-            raise HubError(f"several running projects are named {project!r}: pass its path, one of: {paths}")
-        raise HubError(f"no running brummer up for project {project!r}; running: {listing or 'none'}")
+            raise ToolError(f"several running projects are named {project!r}: pass its path, one of: {paths}")
+        raise ToolError(f"no running brummer up for project {project!r}; running: {listing or 'none'}")

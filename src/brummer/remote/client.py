@@ -25,7 +25,10 @@ from urllib.parse import urlsplit
 import trio
 
 from brummer import __version__
+from brummer.errors import ConnectionLost, RpcError
 from brummer.remote.websocket import Closed, WebSocket, WebSocketError, connect
+
+__all__ = ["ConnectionLost", "RpcError", "Session", "ToolResult", "open_session"]
 
 PROTOCOL_VERSION = "2026-07-28"
 META = {
@@ -39,18 +42,6 @@ CONNECT_TIMEOUT = 10.0
 
 Progress = Callable[[float, float | None, str | None], Awaitable[None]]
 Notified = Callable[[str, dict[str, Any]], Awaitable[None]]
-
-
-class ConnectionLost(Exception):
-    """The instance's connection broke (or could not be opened): the request's outcome is unknown."""
-
-
-class RpcError(Exception):
-    """A JSON-RPC error answer: ``code`` and the server's message."""
-
-    def __init__(self, code: int, message: str) -> None:
-        self.code = code
-        super().__init__(message)
 
 
 @dataclass(frozen=True, slots=True)

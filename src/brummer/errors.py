@@ -11,6 +11,8 @@
     ├── RegistryError            the instance registry directory (or a file in it) is not safe to use
     ├── NoInstanceError          no reachable brummer up for a remote command (none, a stale entry, no MCP,
     │                            gone during the command)                  (exit 3)
+    ├── OutputClosed             whoever read a command's output went away (``brummer logs -f | head``)
+    │                                                                      (exit 141, quietly)
     ├── RemoteError              talking to a running brummer over its /ws failed (remote commands, the hub)
     │   ├── ConnectionLost       the connection broke, or could not be opened
     │   └── RpcError             a JSON-RPC error answer (``code``)
@@ -110,6 +112,15 @@ class NoInstanceError(BrummerError):
     line that says how to start one."""
 
     exit_code = 3
+
+
+class OutputClosed(BrummerError):
+    """Our stdout's reader is gone: end quietly with 141, as a program killed by SIGPIPE would."""
+
+    exit_code = 141
+
+    def __init__(self) -> None:
+        super().__init__("")
 
 
 class RemoteError(BrummerError):

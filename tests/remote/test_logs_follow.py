@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import trio
 from helpers_remote import Up, demo, running_up
 
 from brummer import registry
-from helpers_cli import Brummer
+from helpers_cli import BRUMMER, Brummer
 
 
 class Relay:
@@ -138,3 +139,24 @@ async def test_follow_goes_on_with_the_next_brummer_up(tmp_path: Path) -> None:
     assert ticks(new)[0] == 0  # the new brummer up's log from its first line
     assert_each_once(ticks(new))
     assert [line["seq"] for line in new] == sorted({line["seq"] for line in new})
+
+
+async def test_follow_ends_quietly_when_its_reader_goes(tmp_path: Path) -> None:
+    root = demo(tmp_path / "shop", ticker=True)
+    async with running_up(root, tmp_path):
+        pipe = subprocess.PIPE
+        follower = await trio.lowlevel.open_process(
+            [*BRUMMER, "logs", "-f", "--dir", str(root)], stdout=pipe, stderr=pipe, stdin=subprocess.DEVNULL
+        )
+        assert follower.stdout is not None and follower.stderr is not None
+        try:
+            with trio.fail_after(60):
+                assert b" | " in await follower.stdout.receive_some()
+                await follower.stdout.aclose()  # `brummer logs -f | head -1`
+                assert await follower.wait() == 141
+                said = b"".join([chunk async for chunk in follower.stderr])
+            assert said == b""  # no traceback, no message
+        finally:
+            if follower.returncode is None:
+                follower.kill()
+                await follower.wait()

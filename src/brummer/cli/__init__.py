@@ -42,7 +42,8 @@ async def _run(argv: Sequence[str]) -> int:
     except click.Abort:
         return 130
     except BrummerError as exc:
-        print(f"brummer: {exc}", file=sys.stderr)
+        if str(exc):
+            print(f"brummer: {exc}", file=sys.stderr)
         return exc.exit_code
     return result if isinstance(result, int) else 0
 

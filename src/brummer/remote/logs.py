@@ -24,7 +24,7 @@ import trio
 from brummer.errors import BrummerError, NoInstanceError
 from brummer.remote.client import ConnectionLost, RpcError
 from brummer.remote.instance import Instance, connect
-from brummer.remote.show import clean
+from brummer.remote.show import clean, write
 from brummer.remote.watch import RegistryWatch
 from brummer.ui.plain import PlainFormatter
 
@@ -66,8 +66,7 @@ class Printer:
                 out.append(self.fmt.say(process, text, when=when))
             else:
                 out.append(self.fmt.prefix(when, process, "!" if stream == "stderr" else "|") + text + "\n")
-        sys.stdout.write("".join(out))
-        sys.stdout.flush()
+        write("".join(out))
 
 
 def _keep(level: str | None) -> Any:

@@ -8,10 +8,13 @@ instance is stripped of control characters before it reaches the terminal.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
 from typing import Any
+
+from brummer.errors import OutputClosed
 
 # Everything a terminal could act on but tab and newline (escape sequences are already gone from log text).
 CONTROLS = dict.fromkeys([*range(0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)], "?")
@@ -39,8 +42,19 @@ def clean(value: object) -> str:
 
 
 def emit(text: str) -> None:
-    sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
-    sys.stdout.flush()
+    write(text if text.endswith("\n") or not text else text + "\n")
+
+
+def write(text: str) -> None:
+    """To stdout, now; ``OutputClosed`` if its reader is gone (``brummer logs -f | head``)."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        null = os.open(os.devnull, os.O_WRONLY)  # so that the interpreter's last flush does not fail again
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+        raise OutputClosed from None
 
 
 def emit_json(doc: object) -> None:

@@ -6,11 +6,13 @@
 - startup: time from starting ``brummer up`` to its first child's exec, against ``python -c 'import trio'``.
 - kill9: after ``kill -9`` of brummer (--grace 1), how long until its processes (escapees, TERM-ignorers, a pipe
   holder) and its guardian are gone; idle and with a busy loop on every core.
-
 - flood-colour: the flood with SGR-coloured lines and FORCE_COLOR=1 (the printer's colour path and its sanitiser).
 - proxy: the recording proxy against Node's http-proxy (scripts/bench_proxy.py; writes its docs/benchmarks.md part).
+- remote, watch: ``brummer ps`` against a running ``brummer up`` vs ``python -c 'import trio'``, and the registry
+  watch of the hub (scripts/bench_remote.py).
 
-Usage: scripts/bench [flood|flood-colour|retention|startup|kill9|proxy ...] [--runs N] [--lines N] [--skip-peers]
+Usage: scripts/bench [flood|flood-colour|retention|startup|kill9|proxy|remote|watch ...] [--runs N] [--lines N]
+       [--skip-peers]
 """
 
 from __future__ import annotations
@@ -290,7 +292,9 @@ def _alive(pid: int) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", nargs="*", default=["flood", "retention", "startup", "kill9", "proxy"])
+    parser.add_argument(
+        "which", nargs="*", default=["flood", "retention", "startup", "kill9", "proxy", "remote", "watch"]
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--skip-peers", action="store_true")
@@ -320,6 +324,14 @@ def main() -> None:
                 str(args.lines),
             ]
             subprocess.run(proxy, check=False)
+        elif which == "remote":
+            from bench_remote import bench_remote
+
+            bench_remote(max(args.runs, 10), CLEAN_ENV, timed)
+        elif which == "watch":
+            from bench_remote import bench_watch
+
+            bench_watch(max(args.runs, 20))
         else:
             parser.error(f"unknown benchmark {which!r}")
 

@@ -9,6 +9,13 @@
     ├── ProcessControlError      a start/stop/restart request that cannot be done (unknown name, ...)
     ├── AlreadyRunningError      another brummer runs this project's processes (holds its lock)  (exit 2)
     ├── RegistryError            the instance registry directory (or a file in it) is not safe to use
+    ├── NoInstanceError          no reachable brummer up for a remote command (none, a stale entry, no MCP,
+    │                            gone during the command)                  (exit 3)
+    ├── OutputClosed             whoever read a command's output went away (``brummer logs -f | head``)
+    │                                                                      (exit 141, quietly)
+    ├── RemoteError              talking to a running brummer over its /ws failed (remote commands, the hub)
+    │   ├── ConnectionLost       the connection broke, or could not be opened
+    │   └── RpcError             a JSON-RPC error answer (``code``)
     ├── ToolError                an MCP tool call cannot be done (bad value, unknown process): the agent
     │                            gets it as an ``isError`` result, never as a protocol error
     ├── PatternError             a regex (from an agent, brummer.toml or the panel) that the linear-time
@@ -19,8 +26,8 @@
     └── UpstreamError            the proxy cannot reach a process's server (refused, reset, timed out):
                                  the client gets a 502 page naming the process and its state
 
-The CLI maps ``UsageError``, ``ConfigError`` and ``AlreadyRunningError`` to exit code 2 and any other
-``BrummerError`` to 1.
+The CLI maps ``UsageError``, ``ConfigError`` and ``AlreadyRunningError`` to exit code 2, ``NoInstanceError`` to 3
+and any other ``BrummerError`` to 1.
 """
 
 from __future__ import annotations
@@ -103,6 +110,39 @@ class AlreadyRunningError(BrummerError):
 class RegistryError(BrummerError):
     """The instance registry directory, or a file brummer must use in it, is not safe (a symlink, another
     user's, open to others): brummer refuses rather than trust or write through it."""
+
+
+class NoInstanceError(BrummerError):
+    """A remote command (``brummer ps``, ``logs``, ...) has no running ``brummer up`` to talk to; ``str()`` is one
+    line that says how to start one."""
+
+    exit_code = 3
+
+
+class OutputClosed(BrummerError):
+    """Our stdout's reader is gone: end quietly with 141, as a program killed by SIGPIPE would."""
+
+    exit_code = 141
+
+    def __init__(self) -> None:
+        super().__init__("")
+
+
+class RemoteError(BrummerError):
+    """Talking to a running brummer failed; the remote commands turn it into ``NoInstanceError`` or ``ToolError``,
+    the hub into a tool error naming the project."""
+
+
+class ConnectionLost(RemoteError):
+    """The connection to an instance broke (or could not be opened): a request's outcome is unknown."""
+
+
+class RpcError(RemoteError):
+    """A JSON-RPC error answer: ``code`` and the server's message."""
+
+    def __init__(self, code: int, message: str) -> None:
+        self.code = code
+        super().__init__(message)
 
 
 class ToolError(BrummerError):

@@ -1,56 +1,18 @@
-"""The command line. Every command is ``async`` and runs under ``trio.run``; errors become exit codes here.
+"""``brummer up`` (run the project's processes in the foreground), ``brummer ls`` and ``brummer completion``.
 
-Exit codes: 0 success; 1 a process failed (or another brummer error); 2 usage or configuration error, or another
-brummer already runs the project; 128 + N after signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
-
-Imports stay light on the path to the first child's exec: no rich, hypercorn, httpx or mcp here.
+The project's configuration is imported inside the commands, so that commands which never read it (the remote
+ones) do not pay for it.
 """
 
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import asyncclick as click
-import trio
-from asyncclick.shell_completion import CompletionItem
 
-from brummer import __version__
-from brummer.config import discover_project, select_processes
-from brummer.config.settings import Overrides
-from brummer.errors import BrummerError, UsageError
-from brummer.logs.urls import is_loopback
-
-# The values of brummer.mcp.clients.Client and Scope (that module is imported only when it is used).
-MCP_CLIENTS = ("claude-code", "cursor", "vscode", "codex", "json")
-MCP_SCOPES = ("project", "user")
-
-DIR_OPTION = click.option(
-    "--dir",
-    "directory",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="The project directory.",
-)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "-V", "--version", prog_name="brummer")
-def cli() -> None:
-    """Run a project's dev processes; watch their logs for URLs and errors; serve it all to AI agents."""
-
-
-def complete_process_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    """Shell completion for process names: the project's (``--dir`` if already typed), nothing on any error."""
-    directory = ctx.params.get("directory") or Path(".")
-    try:
-        project = discover_project(directory)
-    except (BrummerError, OSError):
-        return []
-    return [CompletionItem(name) for name in project.processes if name.startswith(incomplete)]
+from brummer.cli.base import DIR_OPTION, cli, complete_process_names
+from brummer.errors import UsageError
 
 
 @cli.command()
@@ -81,6 +43,9 @@ async def up(
     Ctrl-C stops everything cleanly, in reverse dependency order.
     """
     from brummer.app import run_up
+    from brummer.config import discover_project, select_processes
+    from brummer.config.settings import Overrides
+    from brummer.logs.urls import is_loopback
     from brummer.ui.output import Output
 
     overrides = Overrides(
@@ -115,61 +80,12 @@ def _panel_available() -> bool:
     return importlib.util.find_spec("brummer.ui.panel") is not None
 
 
-@cli.group("mcp", invoke_without_command=True)
-@DIR_OPTION
-@click.pass_context
-async def mcp(ctx: click.Context, directory: Path) -> int:
-    """Serve MCP on stdin/stdout, for agents that launch a command.
-
-    Relays to the project's running `brummer up` if there is one; otherwise runs the project's processes itself,
-    starting nothing until the agent asks, and stops them when the agent disconnects.
-    `brummer mcp config` sets up an MCP client to start it.
-    """
-    if ctx.invoked_subcommand is not None:
-        return 0
-    from brummer.mcp.stdio import run_stdio
-
-    return await run_stdio(directory)
-
-
-@mcp.command("config")
-@DIR_OPTION
-@click.option(
-    "--client",
-    type=click.Choice(MCP_CLIENTS),
-    default=MCP_CLIENTS[0],
-    show_default=True,
-    help="Which client's configuration.",
-)
-@click.option("--all", "all_projects", is_flag=True, help="The hub (`brummer mcp --all`) instead of this project.")
-@click.option("--write", is_flag=True, help="Merge it into the client's file instead of printing it.")
-@click.option(
-    "--scope",
-    type=click.Choice(MCP_SCOPES),
-    default=MCP_SCOPES[0],
-    show_default=True,
-    help="The project's file or the user's.",
-)
-async def mcp_config(directory: Path, client: str, all_projects: bool, write: bool, scope: str) -> int:
-    """Print (or --write) an MCP client's configuration for `brummer mcp`: no token needed."""
-    import os
-
-    from brummer.mcp.clients import Client, Scope, configure
-
-    said, hint = configure(
-        directory, Client(client), Scope(scope), all_projects=all_projects, write=write, environ=os.environ
-    )
-    click.echo(said, nl=False)
-    if hint:
-        click.echo(hint, err=True)
-    return 0
-
-
 @cli.command("ls")
 @DIR_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 async def ls(directory: Path, as_json: bool) -> int:
     """List the processes brummer knows in a project."""
+    from brummer.config import discover_project
     from brummer.ui.sanitize import one_line  # names and commands come from the project's files: no escapes
 
     project = discover_project(directory)
@@ -234,29 +150,3 @@ async def completion(shell: str) -> int:
     assert complete is not None  # the Choice above only offers shells click knows
     click.echo(complete(cli, {}, "brummer", "_BRUMMER_COMPLETE").source())
     return 0
-
-
-async def _run(argv: Sequence[str]) -> int:
-    try:
-        result = await cli.main(args=list(argv), prog_name="brummer", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        return 2
-    except click.Abort:
-        return 130
-    except BrummerError as exc:
-        from brummer.ui.sanitize import for_pipe  # a message may quote the project's files
-
-        print(f"brummer: {for_pipe(str(exc))}", file=sys.stderr)
-        return exc.exit_code
-    return result if isinstance(result, int) else 0
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    try:
-        code = trio.run(_run, sys.argv[1:] if argv is None else argv)
-    except KeyboardInterrupt:
-        code = 130
-    sys.exit(code)

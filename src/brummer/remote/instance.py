@@ -1,0 +1,118 @@
+"""Finding and reaching a project's running ``brummer up`` for the remote commands (``brummer ps``, ``logs``, ...).
+
+The project is the nearest directory, from ``--dir`` (default: here) upwards, that a running ``brummer up`` runs:
+``brummer logs`` in ``shop/web/src`` reaches the ``brummer up`` of ``shop``. Only the registry is read (never the
+project folder). No such instance, a stale entry (its process is gone: the registry removes it on sight), one
+without a reachable MCP server, or one that went away during the command: ``NoInstanceError``, one line that says
+how to start one, exit code 3. A ``brummer up`` whose MCP server is still starting is waited for (as ``brummer
+mcp`` does).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from brummer import registry
+from brummer.errors import NoInstanceError, ToolError
+from brummer.remote.client import ConnectionLost, RpcError, Session, ToolResult, open_session
+
+UP_WAIT = 15.0  # how long to wait for a starting brummer up's MCP server
+
+
+def start_hint(directory: Path) -> str:
+    here = Path.cwd().resolve()
+    return "`brummer up`" if directory == here else f"`brummer up --dir {directory}`"
+
+
+def real(directory: Path) -> Path:
+    return Path(os.path.realpath(directory))
+
+
+def find(directory: Path) -> registry.Entry | None:
+    """The running brummer up of ``directory`` or of its nearest ancestor that has one."""
+    ups = {entry.project: entry for entry in registry.entries() if entry.kind is registry.Kind.UP and entry.runs}
+    here = real(directory)
+    return next((ups[path] for path in (here, *here.parents) if path in ups), None)
+
+
+async def locate(directory: Path) -> registry.Entry:
+    """The project's brummer up with its MCP server listening; ``NoInstanceError`` if there is none to reach."""
+    root = real(directory)
+    up = find(root)
+    if up is None:
+        raise NoInstanceError(f"no brummer up runs {root}; start one with {start_hint(root)}")
+    if up.mcp is registry.McpState.STARTING:
+        settled: registry.Entry | None = up
+        with trio.move_on_after(UP_WAIT):
+            settled = await registry.wait_for_mcp(up)
+        if settled is None:
+            raise NoInstanceError(f"the brummer up of {up.project} went away; start one with {start_hint(root)}")
+        up = settled
+    who = f"{up.describe()} runs {up.project}"
+    if up.mcp is registry.McpState.OFF:
+        raise NoInstanceError(f"{who} without MCP (--no-mcp), which remote commands need; restart it with MCP")
+    if up.mcp is registry.McpState.REMOTE:
+        raise NoInstanceError(f"{who} but serves MCP only on {up.ws} (--mcp-host); remote commands use loopback")
+    if not up.connectable:
+        raise NoInstanceError(f"{who} but its MCP server is not up; see its output")
+    return up
+
+
+@contextlib.asynccontextmanager
+async def connect(directory: Path) -> AsyncIterator[Instance]:
+    """A session with the project's brummer up (``NoInstanceError`` if it cannot be reached, or goes away)."""
+    up = await locate(directory)
+    assert up.ws is not None and up.token is not None  # connectable
+    try:
+        async with open_session(up.ws, up.token) as session:
+            yield Instance(up, session)
+    except ConnectionLost as exc:
+        raise NoInstanceError(f"{up.describe()} of {up.project} cannot be reached ({exc}); see its output") from None
+
+
+class Instance:
+    """A connected brummer up: tool calls whose failures are brummer errors (one line each)."""
+
+    def __init__(self, entry: registry.Entry, session: Session) -> None:
+        self.entry = entry
+        self.session = session
+
+    async def call(self, name: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The tool's structured answer; ``ToolError`` with its message on one line if it failed."""
+        result = await self.result(name, arguments)
+        if result.is_error:
+            raise ToolError(one_line(result.text or f"{name} failed"))
+        return result.data or {}
+
+    async def result(self, name: str, arguments: dict[str, Any] | None = None) -> ToolResult:
+        args = {key: value for key, value in (arguments or {}).items() if value is not None}
+        try:
+            return await self.session.tool(name, args)
+        except RpcError as exc:
+            raise ToolError(one_line(f"{name}: {exc}")) from None
+        except ConnectionLost:
+            raise NoInstanceError(
+                f"{self.entry.describe()} of {self.entry.project} went away during {name}; "
+                f"start one with {start_hint(self.entry.project)}"
+            ) from None
+
+    async def accepts(self, tool: str, argument: str) -> bool:
+        """Whether the instance's ``tool`` takes ``argument`` (for arguments newer brummers added)."""
+        try:
+            listed = await self.session.request("tools/list")
+        except (RpcError, ConnectionLost):
+            return False
+        for spec in listed.get("tools", []) if isinstance(listed, dict) else []:
+            if isinstance(spec, dict) and spec.get("name") == tool:
+                return argument in (spec.get("inputSchema") or {}).get("properties", {})
+        return False
+
+
+def one_line(text: str) -> str:
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())

@@ -5,7 +5,7 @@
     root nursery (core.open_core)   infrastructure: lives until the very end
     ├── reaper                      reaps orphaned descendants (brummer is their subreaper)
     ├── log store                   finishes quiet multi-line error groups
-    ├── signals                     SIGINT/SIGTERM/SIGHUP → shutdown (a second one: no more grace)
+    ├── signals                     core.Shutdown: 1st SIGINT/SIGTERM/SIGHUP stops all, a 2nd skips the grace
     └── services nursery            isolated: caught, reported, restarted
         ├── printer or panel
         ├── MCP server              once the first child's start-up output pauses
@@ -27,14 +27,14 @@ import functools
 import importlib
 import os
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 
 import trio
 
 from brummer import registry
 from brummer.bus import Bus, Subscription
 from brummer.config.spec import ProjectSpec
-from brummer.core import open_core
+from brummer.core import Shutdown, open_core
 from brummer.logs.store import LogStore
 from brummer.runtime import Runtime
 from brummer.services import Service, run_isolated
@@ -42,39 +42,9 @@ from brummer.supervise.supervisor import Supervisor, serve_supervisor
 from brummer.ui.output import Output
 from brummer.ui.plain import serve_plain
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 SERVICE_DRAIN = 2.0  # after the processes are gone, how long subscribers may take to print the last events
 FIRST_SPAWN_WAIT = 5.0  # start the MCP server after the first child's spawn, or after this long anyway
 QUIET, QUIET_AT_MOST = 0.3, 3.0  # ... and once the logs paused for QUIET seconds (or QUIET_AT_MOST passed)
-
-
-class Shutdown:
-    """Why brummer is stopping: the first signal decides the exit code (128 + signal number)."""
-
-    def __init__(self) -> None:
-        self.signal: int | None = None
-        self.requested = trio.Event()
-
-    def request(self, signum: int) -> None:
-        if self.signal is None:
-            self.signal = signum
-        self.requested.set()
-
-    def exit_code(self, supervisor: Supervisor) -> int:
-        return 128 + self.signal if self.signal is not None else supervisor.outcome()
-
-
-async def watch_signals(
-    receiver: AsyncIterator[int], shutdown: Shutdown, supervisor: Supervisor, store: LogStore
-) -> None:
-    async for signum in receiver:
-        name = signal.Signals(signum).name
-        if not shutdown.requested.is_set():
-            store.note(f"{name}: stopping every process (again to skip the grace periods)", level="warn")
-            shutdown.request(signum)
-        else:
-            store.note(f"{name} again: skipping grace periods (SIGKILL to what is still running)", level="warn")
-            supervisor.force.set()
 
 
 async def run_up(
@@ -91,33 +61,30 @@ async def run_up(
     output = output or Output()
     bus = Bus()
     ui_sub = bus.subscribe("panel" if panel else "plain")  # before anything happens, so nothing is missed
-    shutdown = Shutdown()
     claim = registry.claim(project.root, registry.Kind.UP, mcp=project.settings.mcp, tty=_tty(output), panel=panel)
     with await claim as registration:  # before anything starts; released after everything has stopped
-        with trio.open_signal_receiver(*SIGNALS) as signals:
-            async with open_core(project, bus) as core, trio.open_nursery() as services:
-                store = core.store
-                async with trio.open_nursery() as processes:
-                    supervisor: Supervisor = await processes.start(
-                        serve_supervisor, project, names, store, bus, core.spawner, core.guardian
-                    )
-                    runtime = Runtime(project, supervisor, store, bus, request_shutdown=shutdown.request)
-                    store.note(f"brummer {runtime.version} in {project.root}: {', '.join(names)} (Ctrl-C stops all)")
-                    core.root.start_soon(watch_signals, signals, shutdown, supervisor, store)
-                    ui = _ui(runtime, ui_sub, output, panel)
-                    await services.start(run_isolated, "panel" if panel else "plain", ui, store)
-                    mcp_starter = trio.CancelScope()  # cancelled at shutdown: never wait for a late start
-                    services.start_soon(_start_mcp, runtime, services, mcp_starter, registration)
-                    async with trio.open_nursery() as waiting:
-                        waiting.start_soon(_cancel_after, shutdown.requested.wait, waiting.cancel_scope)
-                        waiting.start_soon(_cancel_after, supervisor.wait_idle, waiting.cancel_scope)
-                        waiting.start_soon(_stop_when_gone, output, shutdown, store)
-                    processes.cancel_scope.cancel(reason="shutdown")
-                mcp_starter.cancel()
-                _report_drops(bus, store)
-                bus.close()
-                services.cancel_scope.deadline = trio.current_time() + SERVICE_DRAIN
-    return shutdown.exit_code(supervisor)
+        async with open_core(project, bus) as core, trio.open_nursery() as services:
+            store, shutdown = core.store, core.shutdown
+            async with trio.open_nursery() as processes:
+                supervisor: Supervisor = await processes.start(
+                    serve_supervisor, project, names, store, bus, core.spawner, core.guardian, shutdown.force
+                )
+                runtime = Runtime(project, supervisor, store, bus, request_shutdown=shutdown.request)
+                store.note(f"brummer {runtime.version} in {project.root}: {', '.join(names)} (Ctrl-C stops all)")
+                ui = _ui(runtime, ui_sub, output, panel)
+                await services.start(run_isolated, "panel" if panel else "plain", ui, store)
+                mcp_starter = trio.CancelScope()  # cancelled at shutdown: never wait for a late start
+                services.start_soon(_start_mcp, runtime, services, mcp_starter, registration)
+                async with trio.open_nursery() as waiting:
+                    waiting.start_soon(_cancel_after, shutdown.requested.wait, waiting.cancel_scope)
+                    waiting.start_soon(_cancel_after, supervisor.wait_idle, waiting.cancel_scope)
+                    waiting.start_soon(_stop_when_gone, output, shutdown, store)
+                processes.cancel_scope.cancel(reason="shutdown")
+            mcp_starter.cancel()
+            _report_drops(bus, store)
+            bus.close()
+            services.cancel_scope.deadline = trio.current_time() + SERVICE_DRAIN
+    return shutdown.exit_code(supervisor.outcome())
 
 
 def _tty(output: Output) -> str | None:

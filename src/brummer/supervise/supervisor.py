@@ -33,6 +33,7 @@ class Supervisor:
         bus: Bus,
         spawner: Spawner,
         guardian: Guardian | None = None,
+        force: trio.Event | None = None,
     ) -> None:
         self.project = project
         self.store = store
@@ -40,7 +41,7 @@ class Supervisor:
         self.spawner = spawner
         self.guardian = guardian
         self.controllers = {name: ProcessController(spec, self) for name, spec in project.processes.items()}
-        self.force = trio.Event()  # a second Ctrl-C: skip grace periods
+        self.force = force if force is not None else trio.Event()  # a second Ctrl-C: skip grace periods
         self.first_spawn = trio.Event()
         # Called before any process is activated; raises ProcessControlError to refuse (a headless brummer mcp
         # takes the project's lock there, and refuses while a brummer up holds it).
@@ -164,10 +165,12 @@ async def serve_supervisor(
     bus: Bus,
     spawner: Spawner,
     guardian: Guardian | None = None,
+    force: trio.Event | None = None,
     *,
     task_status: trio.TaskStatus[Supervisor] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    supervisor = Supervisor(project, store, bus, spawner, guardian)
+    """``force`` is the shutdown's (``core.Shutdown.force``): once set, every grace period ends at once."""
+    supervisor = Supervisor(project, store, bus, spawner, guardian, force)
     async with trio.open_nursery() as nursery:
         supervisor._nursery = nursery
         supervisor.activate(names)

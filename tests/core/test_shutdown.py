@@ -63,7 +63,7 @@ async def test_a_request_without_a_signal_keeps_the_outcome(tmp_path: Path) -> N
             assert core.shutdown.exit_code(0) == 0 and core.shutdown.exit_code(1) == 1
 
 
-@pytest.mark.parametrize("command", ["up"])
+@pytest.mark.parametrize("command", ["up", "smoke"])
 async def test_the_second_signal_skips_grace_periods(tmp_path: Path, command: str) -> None:
     root, pidfile = stubborn_project(tmp_path)
     extra = ["--check", "sleep 300"] if command == "smoke" else []
@@ -71,7 +71,7 @@ async def test_the_second_signal_skips_grace_periods(tmp_path: Path, command: st
     try:
         await brummer.wait_output("stubborn | up")
         if command == "smoke":
-            await brummer.wait_output("check » running")
+            await brummer.wait_output(f"{'check':<{len('stubborn')}} » running")
         pid = int(pidfile.read_text())
         brummer.signal(signal.SIGINT)
         await brummer.wait_output("stubborn » stopping: SIGTERM, 300s grace")

@@ -137,10 +137,12 @@ async def serve_plain(
     output: Output,
     names: Sequence[str],
     *,
+    colour: bool | None = None,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Print every event of ``subscription`` until the bus closes."""
-    fmt = PlainFormatter(names, use_colour(output))
+    """Print every event of ``subscription`` until the bus closes; in colour if ``colour`` (default: on a terminal,
+    or with ``FORCE_COLOR``; never with ``NO_COLOR``)."""
+    fmt = PlainFormatter(names, use_colour(output) if colour is None else colour)
     task_status.started()
     reported_lines = subscription.dropped.lines
     last_report = 0.0

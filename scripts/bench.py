@@ -6,8 +6,10 @@
 - startup: time from starting ``brummer up`` to its first child's exec, against ``python -c 'import trio'``.
 - kill9: after ``kill -9`` of brummer (--grace 1), how long until its processes (escapees, TERM-ignorers, a pipe
   holder) and its guardian are gone; idle and with a busy loop on every core.
+- smoke: ``brummer smoke`` on examples/webapp against the same steps done by hand as CI scripts do (see
+  ``bench_smoke.py``).
 
-Usage: scripts/bench [flood|startup|kill9 ...] [--runs N] [--lines N] [--skip-peers]
+Usage: scripts/bench [flood|retention|startup|kill9|smoke ...] [--runs N] [--lines N] [--skip-peers]
 """
 
 from __future__ import annotations
@@ -277,7 +279,7 @@ def _alive(pid: int) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", nargs="*", default=["flood", "retention", "startup", "kill9"])
+    parser.add_argument("which", nargs="*", default=["flood", "retention", "startup", "kill9", "smoke"])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--skip-peers", action="store_true")
@@ -294,6 +296,10 @@ def main() -> None:
             bench_startup(max(args.runs, 10))
         elif which == "kill9":
             bench_kill9(args.runs)
+        elif which == "smoke":
+            from bench_smoke import bench_smoke
+
+            bench_smoke(args.runs)
         else:
             parser.error(f"unknown benchmark {which!r}")
 

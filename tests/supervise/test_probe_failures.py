@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import socket
 from pathlib import Path
@@ -19,7 +20,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
     def log_message(self, *args):
         pass
-socketserver.TCPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+server = socketserver.TCPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+print("API listening", flush=True)
+server.serve_forever()
 """
 
 
@@ -88,3 +91,25 @@ async def test_a_normal_start_stays_quiet_and_ready_clears_the_message(tmp_path:
         info = r.sup.info("api")
         assert info.message == f"http http://127.0.0.1:{port}/health" and info.detail == ""
         assert probe_notes(r, "api") == []  # not failing for two seconds: no line
+
+
+async def test_a_line_from_the_process_wakes_its_probe(tmp_path: Path) -> None:
+    """``API listening`` is the moment to probe again: polling alone would wait out the interval (60 s here)."""
+    port = free_port()
+    server = tmp_path / "server.py"
+    server.write_text(ANSWER_503.replace("503", "200"))
+    root = write_project(
+        tmp_path / "p",
+        brummer_toml=f"""
+        [processes.api]
+        cmd = "echo booting; sleep 0.5; exec {PY} {server} {port}"
+        ready = {{ http = "http://127.0.0.1:{port}/health" }}
+        grace = 1
+        """,
+    )
+    project = load(root)
+    slow = dataclasses.replace(project.processes["api"].ready, interval=60.0)
+    project = dataclasses.replace(project, processes={"api": dataclasses.replace(project.processes["api"], ready=slow)})
+    async with running(project, ["api"]) as r:
+        await r.wait_state("api", ProcState.READY, timeout=30)
+        assert r.sup.info("api").message == f"http http://127.0.0.1:{port}/health"

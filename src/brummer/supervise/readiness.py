@@ -1,8 +1,10 @@
 """Readiness checks: when a running process counts as ready.
 
 ``url`` and ``log`` watch the log store (by cursor, so no line is missed even when the bus drops); ``http``, ``tcp``
-and ``exec`` poll with a growing interval (from the check's ``interval`` up to 2 s). The HTTP probe is a few lines
-over a Trio socket rather than httpx, whose import would stall the event loop (and every pipe reader) for ~0.15 s.
+and ``exec`` poll with a growing interval (from the check's ``interval`` up to 2 s), and also as soon as the process
+writes a line: ``API listening on :3001`` is the moment to ask again, not up to two seconds later. The HTTP probe is
+a few lines over a Trio socket rather than httpx, whose import would stall the event loop (and every pipe reader)
+for ~0.15 s.
 
 A probe that fails says why, every time (``on_failure``): the process's state message then reads ``waiting for
 http://localhost:3000/health: connection refused, 12 tries``, so the panel, MCP and ``brummer smoke``'s report tell
@@ -31,6 +33,7 @@ from brummer.supervise.state import signal_name
 MAX_INTERVAL = 2.0
 PROBE_TIMEOUT = 2.0
 EXEC_TIMEOUT = 10.0
+OUTPUT_GAP = 0.05  # a process's output wakes its probe at most this often
 ANNOUNCE_AFTER = 2.0  # seconds of failing before a probe's failure is news (a line in the plain output)
 
 
@@ -97,9 +100,19 @@ async def wait_ready(
         news = reason != announced and trio.current_time() - began >= ANNOUNCE_AFTER
         announced = reason if news else announced
         on_failure(ProbeFailure(target, reason, tries, news))
-        await trio.sleep(interval)
+        await _pause(store, process, interval)
         interval = min(interval * 1.5, MAX_INTERVAL)
     return check.describe()
+
+
+async def _pause(store: LogStore, process: str, seconds: float) -> None:
+    """Wait ``seconds`` between probes, or less: until the process writes a line (at most one probe per
+    ``OUTPUT_GAP`` then, however fast it writes; other processes' lines only cost a counter comparison)."""
+    written = store.stats(process)[2]
+    with trio.move_on_after(seconds):
+        await trio.sleep(OUTPUT_GAP)
+        while store.stats(process)[2] == written:
+            await store.wait_changed()
 
 
 def _exit_reason(status: int | None) -> str | None:

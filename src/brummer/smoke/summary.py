@@ -16,6 +16,8 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # (tab and newline are fine)
 def printable(text: str) -> str:
     """``text`` without control characters: a child's text must not reach a terminal or a CI log as escapes."""
     return _CONTROL.sub("\ufffd", text)
+
+
 COMMAND_WIDTH = 60  # a check's command in the table; the whole command is in the reports
 ERRORS_LISTED = 20  # error groups listed in the step summary
 

@@ -10,9 +10,11 @@
 - proxy: the recording proxy against Node's http-proxy (scripts/bench_proxy.py; writes its docs/benchmarks.md part).
 - remote, watch: ``brummer ps`` against a running ``brummer up`` vs ``python -c 'import trio'``, and the registry
   watch of the hub (scripts/bench_remote.py).
+- smoke: ``brummer smoke`` on examples/webapp against the same steps done by hand as CI scripts do (see
+  ``bench_smoke.py``).
 
-Usage: scripts/bench [flood|flood-colour|retention|startup|kill9|proxy|remote|watch ...] [--runs N] [--lines N]
-       [--skip-peers]
+Usage: scripts/bench [flood|flood-colour|retention|startup|kill9|proxy|remote|watch|smoke ...] [--runs N]
+       [--lines N] [--skip-peers]
 """
 
 from __future__ import annotations
@@ -293,7 +295,7 @@ def _alive(pid: int) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "which", nargs="*", default=["flood", "retention", "startup", "kill9", "proxy", "remote", "watch"]
+        "which", nargs="*", default=["flood", "retention", "startup", "kill9", "proxy", "remote", "watch", "smoke"]
     )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--lines", type=int, default=1_000_000)
@@ -332,6 +334,10 @@ def main() -> None:
             from bench_remote import bench_watch
 
             bench_watch(max(args.runs, 20))
+        elif which == "smoke":
+            from bench_smoke import bench_smoke
+
+            bench_smoke(args.runs)
         else:
             parser.error(f"unknown benchmark {which!r}")
 

@@ -5,7 +5,7 @@
     root nursery (core.open_core)   infrastructure: lives until the very end
     ├── reaper                      reaps orphaned descendants (brummer is their subreaper)
     ├── log store                   finishes quiet multi-line error groups
-    ├── signals                     SIGINT/SIGTERM/SIGHUP → shutdown (a second one: no more grace)
+    ├── signals                     core.Shutdown: 1st SIGINT/SIGTERM/SIGHUP stops all, a 2nd skips the grace
     └── services nursery            isolated: caught, reported, restarted
         ├── printer or panel
         ├── proxy                   one listener per dev server URL, once the first child is spawned
@@ -29,7 +29,7 @@ import gc
 import importlib
 import os
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import trio
@@ -37,7 +37,7 @@ import trio
 from brummer import registry
 from brummer.bus import Bus, Subscription
 from brummer.config.spec import ProjectSpec
-from brummer.core import open_core
+from brummer.core import Shutdown, open_core
 from brummer.logs.store import LogStore
 from brummer.runtime import Runtime
 from brummer.services import Service, run_isolated
@@ -48,39 +48,9 @@ from brummer.ui.plain import serve_plain
 if TYPE_CHECKING:
     from brummer.proxy.service import Proxy
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 SERVICE_DRAIN = 2.0  # after the processes are gone, how long subscribers may take to print the last events
 FIRST_SPAWN_WAIT = 5.0  # start the MCP server after the first child's spawn, or after this long anyway
 QUIET, QUIET_AT_MOST = 0.3, 3.0  # ... and once the logs paused for QUIET seconds (or QUIET_AT_MOST passed)
-
-
-class Shutdown:
-    """Why brummer is stopping: the first signal decides the exit code (128 + signal number)."""
-
-    def __init__(self) -> None:
-        self.signal: int | None = None
-        self.requested = trio.Event()
-
-    def request(self, signum: int) -> None:
-        if self.signal is None:
-            self.signal = signum
-        self.requested.set()
-
-    def exit_code(self, supervisor: Supervisor) -> int:
-        return 128 + self.signal if self.signal is not None else supervisor.outcome()
-
-
-async def watch_signals(
-    receiver: AsyncIterator[int], shutdown: Shutdown, supervisor: Supervisor, store: LogStore
-) -> None:
-    async for signum in receiver:
-        name = signal.Signals(signum).name
-        if not shutdown.requested.is_set():
-            store.note(f"{name}: stopping every process (again to skip the grace periods)", level="warn")
-            shutdown.request(signum)
-        else:
-            store.note(f"{name} again: skipping grace periods (SIGKILL to what is still running)", level="warn")
-            supervisor.force.set()
 
 
 async def run_up(
@@ -97,41 +67,38 @@ async def run_up(
     output = output or Output()
     bus = Bus()
     ui_sub = bus.subscribe("panel" if panel else "plain")  # before anything happens, so nothing is missed
-    shutdown = Shutdown()
     proxy: Proxy | None = None
     claim = registry.claim(project.root, registry.Kind.UP, mcp=project.settings.mcp, tty=_tty(output), panel=panel)
     # The lock before anything starts, released after everything has stopped; the proxy's sockets closed before it.
     with await claim as registration, contextlib.ExitStack() as cleanup:
-        with trio.open_signal_receiver(*SIGNALS) as signals:
-            async with open_core(project, bus) as core, trio.open_nursery() as services:
-                store = core.store
-                async with trio.open_nursery() as processes:
-                    supervisor: Supervisor = await processes.start(
-                        serve_supervisor, project, names, store, bus, core.spawner, core.guardian
-                    )
-                    runtime = Runtime(project, supervisor, store, bus, request_shutdown=shutdown.request)
-                    runtime.proxy = proxy = _proxy(project, bus, store)
-                    store.note(f"brummer {runtime.version} in {project.root}: {', '.join(names)} (Ctrl-C stops all)")
-                    core.root.start_soon(watch_signals, signals, shutdown, supervisor, store)
-                    ui = _ui(runtime, ui_sub, output, panel)
-                    await services.start(run_isolated, "panel" if panel else "plain", ui, store)
-                    mcp_starter = trio.CancelScope()  # cancelled at shutdown: never wait for a late start
-                    proxy_starter = trio.CancelScope()  # the proxy itself runs in it: cancelled at shutdown
-                    if proxy is not None:
-                        cleanup.callback(proxy.close)
-                        services.start_soon(_start_proxy, runtime, proxy, proxy_starter)
-                    services.start_soon(_start_mcp, runtime, services, mcp_starter, registration)
-                    async with trio.open_nursery() as waiting:
-                        waiting.start_soon(_cancel_after, shutdown.requested.wait, waiting.cancel_scope)
-                        waiting.start_soon(_cancel_after, supervisor.wait_idle, waiting.cancel_scope)
-                        waiting.start_soon(_stop_when_gone, output, shutdown, store)
-                    processes.cancel_scope.cancel(reason="shutdown")
-                mcp_starter.cancel()
-                proxy_starter.cancel()
-                _report_drops(bus, store)
-                bus.close()
-                services.cancel_scope.deadline = trio.current_time() + SERVICE_DRAIN
-    return shutdown.exit_code(supervisor)
+        async with open_core(project, bus) as core, trio.open_nursery() as services:
+            store, shutdown = core.store, core.shutdown
+            async with trio.open_nursery() as processes:
+                supervisor: Supervisor = await processes.start(
+                    serve_supervisor, project, names, store, bus, core.spawner, core.guardian, shutdown.force
+                )
+                runtime = Runtime(project, supervisor, store, bus, request_shutdown=shutdown.request)
+                runtime.proxy = proxy = _proxy(project, bus, store)
+                store.note(f"brummer {runtime.version} in {project.root}: {', '.join(names)} (Ctrl-C stops all)")
+                ui = _ui(runtime, ui_sub, output, panel)
+                await services.start(run_isolated, "panel" if panel else "plain", ui, store)
+                mcp_starter = trio.CancelScope()  # cancelled at shutdown: never wait for a late start
+                proxy_starter = trio.CancelScope()  # the proxy itself runs in it: cancelled at shutdown
+                if proxy is not None:
+                    cleanup.callback(proxy.close)
+                    services.start_soon(_start_proxy, runtime, proxy, proxy_starter)
+                services.start_soon(_start_mcp, runtime, services, mcp_starter, registration)
+                async with trio.open_nursery() as waiting:
+                    waiting.start_soon(_cancel_after, shutdown.requested.wait, waiting.cancel_scope)
+                    waiting.start_soon(_cancel_after, supervisor.wait_idle, waiting.cancel_scope)
+                    waiting.start_soon(_stop_when_gone, output, shutdown, store)
+                processes.cancel_scope.cancel(reason="shutdown")
+            mcp_starter.cancel()
+            proxy_starter.cancel()
+            _report_drops(bus, store)
+            bus.close()
+            services.cancel_scope.deadline = trio.current_time() + SERVICE_DRAIN
+    return shutdown.exit_code(supervisor.outcome())
 
 
 def _tty(output: Output) -> str | None:

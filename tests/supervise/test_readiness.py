@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from brummer.supervise.readiness import http_answers, tcp_open
+from brummer.supervise.readiness import http_probe, tcp_probe
 from brummer.supervise.state import ProcState
 from helpers import PY, load, running, serve_script, write_project
 
@@ -58,14 +58,14 @@ async def test_ready_kinds(tmp_path: Path, kind: str) -> None:
     async with running(load(root), ["server"]) as r:
         await r.wait_state("server", ProcState.READY)
         assert r.sup.info("server").message.startswith(kind)
-        assert await tcp_open("127.0.0.1", port)
+        assert await tcp_probe("127.0.0.1", port) is None
 
 
 async def test_probes_say_no_without_a_server() -> None:
     port = free_port()
     with trio.fail_after(10):
-        assert not await tcp_open("127.0.0.1", port)
-        assert not await http_answers(f"http://127.0.0.1:{port}/")
+        assert await tcp_probe("127.0.0.1", port) == "connection refused"
+        assert await http_probe(f"http://127.0.0.1:{port}/") == "connection refused"
 
 
 async def test_none_never_becomes_ready(tmp_path: Path) -> None:

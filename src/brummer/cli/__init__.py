@@ -2,12 +2,12 @@
 
 Exit codes: 0 success; 1 a process failed (or another brummer error, or a tool a remote command called failed);
 2 usage or configuration error, or another brummer already runs the project; 3 a remote command found no running
-``brummer up`` to talk to; 124 ``brummer wait`` timed out; 128 + N after signal N (130 Ctrl-C, 143 SIGTERM, 129
-SIGHUP).
+``brummer up`` to talk to; 124 ``brummer wait`` timed out, or ``brummer smoke`` was not up within its timeout;
+128 + N after signal N (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
 
 ::
 
-    base.py    the group and shared options        up.py      up, ls, completion
+    base.py    the group and shared options        up.py      up, smoke, ls, completion
     mcp.py     mcp (stdio, --all: the hub), config  remote.py  ps, logs, start/stop/restart, errors, urls,
                                                                requests, wait: commands against a running brummer up
 

@@ -1,4 +1,5 @@
-"""``brummer up`` (run the project's processes in the foreground), ``brummer ls`` and ``brummer completion``.
+"""``brummer up`` (run the project's processes in the foreground), ``brummer smoke`` (the same for CI, with checks),
+``brummer ls`` and ``brummer completion``.
 
 The project's configuration is imported inside the commands, so that commands which never read it (the remote
 ones) do not pay for it.
@@ -7,12 +8,18 @@ ones) do not pay for it.
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncclick as click
 
 from brummer.cli.base import DIR_OPTION, cli, complete_process_names
 from brummer.errors import UsageError
+
+if TYPE_CHECKING:
+    from brummer.config import ProjectSpec
 
 
 @cli.command()
@@ -43,7 +50,7 @@ async def up(
     Ctrl-C stops everything cleanly, in reverse dependency order.
     """
     from brummer.app import run_up
-    from brummer.config import discover_project, select_processes
+    from brummer.config import discover_project
     from brummer.config.settings import Overrides
     from brummer.logs.urls import is_loopback
     from brummer.ui.output import Output
@@ -64,20 +71,75 @@ async def up(
             f"refusing to serve MCP on {settings.mcp_host}: anyone on that network could drive your processes; "
             "add --allow-remote if that is what you want"
         )
+    selected = _select(project, names)
+    output = Output()
+    return await run_up(project, selected, output=output, panel=output.isatty and not plain and _panel_available())
+
+
+def _select(project: ProjectSpec, names: Sequence[str]) -> list[str]:
+    """The named processes and their dependencies (the project's default set without names); never nothing."""
+    from brummer.config import select_processes
+
     selected = select_processes(project, names)
     if not selected:
         raise UsageError(
             f"nothing to run in {project.root}: no package.json dev/start script, Procfile or brummer.toml "
             "`default`; name the processes to run"
         )
-    output = Output()
-    return await run_up(project, selected, output=output, panel=output.isatty and not plain and _panel_available())
+    return selected
 
 
 def _panel_available() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("brummer.ui.panel") is not None
+
+
+@cli.command()
+@click.argument("names", nargs=-1, shell_complete=complete_process_names)
+@DIR_OPTION
+@click.option(
+    "--check",
+    "checks",
+    multiple=True,
+    metavar="CMD",
+    help="A shell command to run once everything is up (repeat for more; they run in order). "
+    "Default: brummer.toml's `check`.",
+)
+@click.option(
+    "--timeout", "timeout_s", type=float, default=120.0, show_default=True, help="Seconds for every process to be up."
+)
+@click.option("--fail-on-error", is_flag=True, help="Fail if an error is detected in any process's output.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Write a JSON report to FILE.json.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write a JUnit XML report to FILE.xml.")
+async def smoke(
+    names: tuple[str, ...],
+    directory: Path,
+    checks: tuple[str, ...],
+    timeout_s: float,
+    fail_on_error: bool,
+    report: Path | None,
+    junit: Path | None,
+) -> int:
+    """Start processes, wait until they are up, run checks against them, stop everything: for CI.
+
+    Exit codes: 0 passed; 1 a check or process failed; 124 not up within --timeout; 2 usage or configuration
+    error; 130/143/129 when interrupted.
+    """
+    from brummer.config import discover_project
+    from brummer.smoke import SmokeOptions, run_smoke
+
+    if not math.isfinite(timeout_s) or timeout_s <= 0:
+        raise UsageError(f"--timeout must be a number of seconds > 0, not {timeout_s:g}")
+    for flag, path in (("--report", report), ("--junit", junit)):
+        if path is not None and not path.parent.is_dir():
+            raise UsageError(f"{flag} {path}: the folder {path.parent} does not exist")
+    if any(not check.strip() for check in checks):
+        raise UsageError("--check needs a command")
+    project = discover_project(directory)
+    selected = _select(project, names)
+    options = SmokeOptions(checks or project.checks, timeout_s, fail_on_error, report, junit)
+    return await run_smoke(project, selected, options)
 
 
 @cli.command("ls")

@@ -101,6 +101,7 @@ def discover_project(
         package_manager=package_manager,
         settings=settings,
         files=tuple(dict.fromkeys(files)),
+        checks=toml.checks if toml else (),
     )
 
 

@@ -1,4 +1,4 @@
-"""Reading project files and pointing at lines in them.
+"""Reading project files and pointing at lines in them; writing files safely where a project could plant links.
 
 Every config error names ``file:line`` when it can. The parsers we use (json, tomllib, dotenv) either report a
 line themselves or not at all, so for "this value is wrong" errors we search the raw text for the offending
@@ -7,7 +7,9 @@ key; a wrong line number is worse than none, so the helpers return ``None`` rath
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 from brummer.errors import ConfigError
@@ -90,3 +92,23 @@ def toml_line(text: str, section: tuple[str, ...], key: str | None = None, value
             if loose.search(line):
                 return number
     return found
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to a fresh temporary file next to ``path`` (never opened through a link), then rename it into
+    place: a symbolic link at ``path`` (planted by a cloned repository, say) is replaced, never written through."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.brummer-{os.getpid()}.tmp")
+    try:
+        found = path.lstat()
+        mode = found.st_mode & 0o777 if stat.S_ISREG(found.st_mode) else 0o644  # keep a file's mode, not a link's
+    except FileNotFoundError:
+        mode = 0o644
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-Source = Literal["package.json", "Procfile", "brummer.toml"]
+Source = Literal["package.json", "Procfile", "brummer.toml", "check"]  # "check": brummer smoke's, while it runs
 
 
 class Condition(enum.StrEnum):
@@ -121,3 +121,4 @@ class ProjectSpec:
     package_manager: str | None = None
     settings: Settings = field(default_factory=Settings)
     files: tuple[Path, ...] = ()  # the project files that were read, for ``brummer ls``
+    checks: tuple[str, ...] = ()  # shell commands ``brummer smoke`` runs in order (brummer.toml ``check``)

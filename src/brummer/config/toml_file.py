@@ -1,6 +1,6 @@
 """brummer.toml and the user config file: parsed with tomllib, checked key by key, errors at ``file:line``.
 
-This module owns the top level (``default``, settings keys, the ``[processes]`` table); each process table is
+This module owns the top level (``default``, ``check``, settings keys, the ``[processes]`` table); each process table is
 checked by ``toml_process``. tomllib reports positions only for syntax errors, so value errors find their line
 by searching the raw text (``files.toml_line``).
 """
@@ -44,6 +44,7 @@ class BrummerToml:
     document: TomlDocument
     settings: dict[str, object] = field(default_factory=dict)
     default: tuple[str, ...] | None = None  # None: the file does not say
+    checks: tuple[str, ...] = ()  # `check = [...]`: what `brummer smoke` runs when no --check is given
     processes: dict[str, TomlProcess] = field(default_factory=dict)  # in file order
 
 
@@ -93,13 +94,16 @@ def read_user_config(path: Path) -> tuple[TomlDocument, dict[str, object]]:
 def read_brummer_toml(path: Path) -> BrummerToml:
     """Parse a project's brummer.toml: settings, ``default`` and every ``[processes.NAME]`` table."""
     document = load_toml(path)
-    settings = _settings(document, frozenset({*SETTING_KEYS, "default", "processes"}), BRUMMER_TOML)
+    settings = _settings(document, frozenset({*SETTING_KEYS, "default", "check", "processes"}), BRUMMER_TOML)
     default: tuple[str, ...] | None = None
     if "default" in document.data:
         raw = document.data["default"]
         if not isinstance(raw, list) or not all(isinstance(name, str) and name for name in raw):
             raise document.error("default must be an array of process names", (), "default")
         default = tuple(dict.fromkeys(raw))
+    checks = document.data.get("check", [])
+    if not isinstance(checks, list) or not all(isinstance(cmd, str) and cmd.strip() for cmd in checks):
+        raise document.error("check must be an array of shell commands (run in order by brummer smoke)", (), "check")
     table = document.data.get("processes", {})
     if not isinstance(table, dict):
         raise document.error("processes must be a table of [processes.NAME] tables", (), "processes")
@@ -110,4 +114,4 @@ def read_brummer_toml(path: Path) -> BrummerToml:
         if not name.strip() or name != name.strip():
             raise document.error(f"process name {name!r} must be non-empty without surrounding spaces")
         processes[name] = parse_process(name, body, document.error)
-    return BrummerToml(document, settings, default, processes)
+    return BrummerToml(document, settings, default, tuple(checks), processes)

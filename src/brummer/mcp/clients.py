@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from brummer.config.files import write_atomically
 from brummer.errors import ConfigError, UsageError
 
 SERVER_NAME = "brummer"
@@ -146,7 +147,7 @@ def merge(client: Client, path: Path, server: Entry, *, inside: Path | None) -> 
     else:
         new_text, what = _merge_json(client, path, text, server)
     if what != "unchanged":
-        _write_atomically(path, new_text)
+        write_atomically(path, new_text)
     return what
 
 
@@ -206,17 +207,3 @@ def _refuse_links(path: Path, root: Path) -> None:
                 path,
             )
         candidate = candidate.parent
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.brummer-{os.getpid()}.tmp")
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise

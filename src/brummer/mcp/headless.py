@@ -2,8 +2,8 @@
 
 The same nursery tree as ``brummer up`` minus the printer and the network: guardian, reaper, log store, and a
 supervisor with no process activated. The agent starts what it needs (``scripts_run``); when stdin closes, or a
-signal comes, the supervisor nursery is cancelled first (every process stops after its dependents, as on Ctrl-C),
-then the rest.
+signal comes (``core.Shutdown``, as for ``brummer up``: a second one skips grace periods), the supervisor nursery is
+cancelled first (every process stops after its dependents, as on Ctrl-C), then the rest.
 
 It registers in the instance registry (kind ``headless``) from the start, but takes the project's lock only when
 the agent first starts a process (``Supervisor.admit``): an idle agent session does not keep a ``brummer up`` out.
@@ -16,8 +16,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import signal
-from collections.abc import AsyncIterator
 
 import trio
 
@@ -33,44 +31,28 @@ from brummer.mcp.stdio import Lines, claim_stdio
 from brummer.runtime import Runtime
 from brummer.supervise.supervisor import serve_supervisor
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-
-class _Stop:
-    """Why serving ends: the agent closed stdin (0), or a signal (its number decides the exit code)."""
-
-    def __init__(self) -> None:
-        self.requested = trio.Event()
-        self.signum = 0
-
-    def request(self, signum: int) -> None:
-        if signum and not self.requested.is_set():
-            self.signum = signum
-        self.requested.set()
-
 
 async def serve_headless(project: ProjectSpec) -> int:
     """Serve until stdin closes (exit 0) or a signal comes (128 + its number)."""
     gc.freeze()  # the SDK is imported: see app._start_mcp
-    stop = _Stop()
-    with registry.register(project.root, registry.Kind.HEADLESS) as me, trio.open_signal_receiver(*SIGNALS) as signals:
+    with registry.register(project.root, registry.Kind.HEADLESS) as me:
         async with open_core(project) as core:
+            shutdown = core.shutdown
             with foreign_logs_to_notes(core.store):
                 async with trio.open_nursery() as processes:
                     supervisor = await processes.start(
-                        serve_supervisor, project, [], core.store, core.bus, core.spawner, core.guardian
+                        serve_supervisor, project, [], core.store, core.bus, core.spawner, core.guardian, shutdown.force
                     )
                     supervisor.admit = functools.partial(_take_lock, me)
                     runtime = Runtime(
-                        project, supervisor, core.store, core.bus, request_shutdown=stop.request, headless=True
+                        project, supervisor, core.store, core.bus, request_shutdown=shutdown.request, headless=True
                     )
                     async with trio.open_nursery() as serving:
                         serving.start_soon(_serve_stdio, runtime)
-                        serving.start_soon(_until_signal, signals, stop)
-                        await stop.requested.wait()
+                        await shutdown.requested.wait()
                         serving.cancel_scope.cancel()
                     processes.cancel_scope.cancel(reason="the agent is gone")
-    return 128 + stop.signum if stop.signum else 0
+    return shutdown.exit_code(0)
 
 
 def _take_lock(registration: registry.Registration) -> None:
@@ -106,9 +88,3 @@ async def _serve_stdio(runtime: Runtime) -> None:
             await serve_messages(server, lines.next, send)  # a bad message gets an error; only EOF ends this
             nursery.cancel_scope.cancel()
     runtime.request_shutdown(0)  # stdin closed: the agent is gone
-
-
-async def _until_signal(signals: AsyncIterator[int], stop: _Stop) -> None:
-    async for signum in signals:
-        stop.request(signum)
-        return

@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 
 from brummer.logs.reading import ShownLine
-from brummer.supervise.state import ProcessInfo, ProcState
+from brummer.supervise.state import ProcessInfo
 
 BUDGET = 2000  # characters of text per answer
 LINE_WIDTH = 300  # one log line in the text; structuredContent has it whole
@@ -66,8 +66,8 @@ def process_line(info: ProcessInfo, now: float) -> str:
         parts.append(f"{info.restarts} restart{'s' if info.restarts != 1 else ''}")
     if info.state.ended and (how := info.describe_exit()):
         parts.append(how + (" (stopped by brummer)" if info.stopped else ""))
-    elif info.message and info.state not in (ProcState.RUNNING, ProcState.READY):
-        parts.append(info.message)  # why it waits, fails or backs off (running/ready say it with pid and URLs)
+    elif info.detail:
+        parts.append(info.detail)  # why it waits, fails, backs off or is not ready yet
     parts.extend(info.urls)
     return f"{info.name}: " + ", ".join(parts)
 

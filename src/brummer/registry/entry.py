@@ -31,6 +31,7 @@ SLUG_MAX = 32
 class Kind(StrEnum):
     UP = "up"  # brummer up: a panel or plain output on a terminal, MCP on loopback
     HEADLESS = "headless"  # brummer mcp with no brummer up: serves one agent on stdio
+    SMOKE = "smoke"  # brummer smoke: starts, checks and stops the project's processes, then exits
 
 
 class McpState(StrEnum):
@@ -70,12 +71,16 @@ class Entry:
         since = time.strftime("%H:%M:%S", time.localtime(self.started_at))
         if self.kind is Kind.UP:
             return f"brummer up (pid {self.pid}, since {since})"
+        if self.kind is Kind.SMOKE:
+            return f"brummer smoke (pid {self.pid}, since {since})"
         return f"a headless brummer mcp (pid {self.pid}, since {since}, serving an agent)"
 
     def reach(self) -> str:
         """How a user gets to it."""
         if self.kind is Kind.HEADLESS:
             return "its agent drives it (ending that agent's session stops it)"
+        if self.kind is Kind.SMOKE:
+            return "it stops everything and exits once its checks are done"
         terminal = f"on its terminal {self.tty}" if self.tty else "where it was started"
         if self.mcp is McpState.OFF:
             return f"see it {terminal} (it serves no MCP: --no-mcp)"

@@ -24,7 +24,7 @@ from brummer.errors import SpawnError
 from brummer.supervise import readiness
 from brummer.supervise.pipes import read_pipes
 from brummer.supervise.port_watch import PortWatch
-from brummer.supervise.state import ProcessInfo, ProcState
+from brummer.supervise.state import ProcessInfo, ProcState, spawned_message
 from brummer.supervise.tree import RunTree
 
 if TYPE_CHECKING:
@@ -213,37 +213,42 @@ class ProcessController:
         self.runs_started += 1
         self.started_now += 1
         self.sup.guardian_track(proc.pid, spec.stop_signal, self.grace, tree.mark)
-        self._set(ProcState.RUNNING, f"pid {proc.pid}")
+        self._set(ProcState.RUNNING, spawned_message(proc.pid))
         self.sup.first_spawn.set()
         start_seq = self.sup.store.last_seq
+        try:
+            await self._supervise(proc, tree, start_seq, env)
+        finally:
+            failed = self._record_exit(proc)  # the run's tasks are gone; no await from here to a restart's state
+        return failed
+
+    async def _supervise(self, proc: trio.Process, tree: RunTree, start_seq: int, env: dict[str, str]) -> None:
+        """Read the run's pipes and watch its readiness until the child exits or the run is stopped; then make sure
+        nothing of it is left."""
         readers_done = trio.Event()
+        spawner = self.sup.spawner
         self._ports = PortWatch(
-            self.sup.store, self.name, tree, env=env, command=spec.display_command, instance=self.sup.spawner.instance
+            self.sup.store, self.name, tree, env=env, command=self.spec.display_command, instance=spawner.instance
         )
         async with trio.open_nursery() as run:
             run.start_soon(self._ports.serve)  # confirms its URLs by its listening sockets, explains taken ports
             reader_scope = trio.CancelScope(shield=True)  # readers outlive a cancellation until drained
             run.start_soon(read_pipes, proc, self.sup.store, self.name, self.runs_started, reader_scope, readers_done)
             run.start_soon(self._watch_ready, start_seq, env)
+            outside = True  # cancelled from outside (shutdown, or a crash above us), unless the wait ends
             try:
                 with trio.CancelScope() as self._wait_scope:
                     await proc.wait()
-            except BaseException:
-                # Cancelled from outside (shutdown, or a crash above us): stop after our dependents. Cancelled by
-                # our own stop request (while starting): just stop.
-                ordered = not (self._loop_scope is not None and self._loop_scope.cancel_called)
+                outside = False  # the child exited, or our own stop request ended the wait
+            finally:
+                # One cleanup for every way out. Cancelled from outside: stop after our dependents. The child
+                # exited, or our own stop request (while it ran, or while it started): just stop.
+                self._wait_scope = None
+                ordered = outside and not (self._loop_scope is not None and self._loop_scope.cancel_called)
                 with trio.CancelScope(shield=True):
                     await self._stop(proc, tree, ordered=ordered, readers_done=readers_done)
-                    reader_scope.cancel()
-                    self._record_exit(proc)
-                raise
-            finally:
-                self._wait_scope = None
-            with trio.CancelScope(shield=True):
-                await self._stop(proc, tree, ordered=False, readers_done=readers_done)
                 reader_scope.cancel()
-            run.cancel_scope.cancel()
-        return self._record_exit(proc)
+                run.cancel_scope.cancel()
 
     @property
     def grace(self) -> float:
@@ -259,12 +264,23 @@ class ProcessController:
                 spawner=self.sup.spawner,
                 cwd=self.spec.cwd,
                 env=env,
+                on_failure=self._probe_failed,
             )
         except Exception as exc:  # a broken probe must not take the run down with it
             self.sup.store.note(f"readiness check {self.spec.ready.describe()} failed: {exc!r}", self.name, "warn")
             return
         if self.state is ProcState.RUNNING:
             self._set(ProcState.READY, why)
+
+    def _probe_failed(self, failure: readiness.ProbeFailure) -> None:
+        """The state message of a process that runs but is not ready says why (every reader of a snapshot sees it at
+        once); a line in the log and an event for subscribers only when that is news."""
+        if self.state is not ProcState.RUNNING:
+            return
+        if failure.news:
+            self._set(ProcState.RUNNING, str(failure))
+        else:
+            self.message = str(failure)
 
     async def _stop(self, proc: trio.Process, tree: RunTree, *, ordered: bool, readers_done: trio.Event) -> None:
         """Make sure nothing of this run is left: signal, grace, SIGKILL, reap, drain. Runs shielded."""
@@ -281,9 +297,11 @@ class ProcessController:
             self._stop_how = sig.name
             if not await self._gone_within(proc, tree, self.grace, force=True):
                 tree.rescan()
-                self.sup.store.note(f"still running after {self.grace:g}s: SIGKILL", self.name, "warn")
+                forced = self.sup.force.is_set()  # a second Ctrl-C said so; say what it does
+                why = "skipping the grace period" if forced else f"still running after {self.grace:g}s"
+                self.sup.store.note(f"{why}: SIGKILL", self.name, "warn")
                 tree.signal(9)
-                self._stop_how = f"SIGKILL after {self.grace:g}s"
+                self._stop_how = "SIGKILL, grace skipped" if forced else f"SIGKILL after {self.grace:g}s"
                 await self._gone_within(proc, tree, KILL_WAIT, force=False)
             self.stopped = requested
         await proc.wait()

@@ -110,8 +110,9 @@ class Spawner:
         _enlarge(proc.stderr)
         return proc
 
-    async def run_check(self, command: str, cwd: Path, env: Mapping[str, str], within: float) -> bool:
-        """Run a readiness ``exec`` command to completion (own session, killed on timeout); True if it exits 0."""
+    async def run_check(self, command: str, cwd: Path, env: Mapping[str, str], within: float) -> int | None:
+        """Run a readiness ``exec`` command to completion (own session, killed on timeout); its exit status
+        (negative: the signal that ended it), or None if it did not finish within ``within`` seconds."""
         proc = await self.open(
             ["/bin/sh", "-c", command],
             stdin=subprocess.DEVNULL,
@@ -123,8 +124,8 @@ class Spawner:
         )
         try:
             with trio.move_on_after(within):
-                return await proc.wait() == 0
-            return False
+                return await proc.wait()
+            return None
         finally:
             with trio.CancelScope(shield=True):
                 if proc.returncode is None:

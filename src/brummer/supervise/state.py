@@ -41,6 +41,11 @@ def signal_name(signum: int) -> str:
         return f"signal {signum}"
 
 
+def spawned_message(pid: int | None) -> str:
+    """The state message of a process just spawned (``running: pid 4242``): nothing a row with a pid adds to."""
+    return f"pid {pid}"
+
+
 @dataclass(frozen=True, slots=True)
 class ProcessInfo:
     """An immutable snapshot of one process, safe to hand to any reader."""
@@ -65,6 +70,16 @@ class ProcessInfo:
         if self.started_at is None or not self.state.alive:
             return None
         return max(0.0, now - self.started_at)
+
+    @property
+    def detail(self) -> str:
+        """The state message where it tells more than a row's pid and URLs do: why the process waits, failed or
+        backs off, or why its readiness probe has not passed yet (``waiting for http://...: HTTP 503, 7 tries``)."""
+        if self.state is ProcState.READY:
+            return ""  # "url http://...": the URL is in the row
+        if self.state is ProcState.RUNNING and self.message == spawned_message(self.pid):
+            return ""
+        return self.message
 
     def describe_exit(self) -> str:
         if self.exit_signal is not None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 import trio
 
 from brummer.bus import Bus
-from brummer.config.spec import ProjectSpec
+from brummer.config.spec import ProcessSpec, ProjectSpec
 from brummer.errors import ProcessControlError
 from brummer.logs.store import LogStore
 from brummer.supervise.process import ProcessController
@@ -33,6 +33,7 @@ class Supervisor:
         bus: Bus,
         spawner: Spawner,
         guardian: Guardian | None = None,
+        force: trio.Event | None = None,
     ) -> None:
         self.project = project
         self.store = store
@@ -40,7 +41,7 @@ class Supervisor:
         self.spawner = spawner
         self.guardian = guardian
         self.controllers = {name: ProcessController(spec, self) for name, spec in project.processes.items()}
-        self.force = trio.Event()  # a second Ctrl-C: skip grace periods
+        self.force = force if force is not None else trio.Event()  # a second Ctrl-C: skip grace periods
         self.first_spawn = trio.Event()
         # Called before any process is activated; raises ProcessControlError to refuse (a headless brummer mcp
         # takes the project's lock there, and refuses while a brummer up holds it).
@@ -106,6 +107,25 @@ class Supervisor:
         self.changed()
         return started
 
+    def define(self, spec: ProcessSpec) -> None:
+        """Add a process the project's files do not name, or replace one that is not active: ``brummer smoke``
+        runs its checks, one after another, as one more process. Its ``depends_on`` also orders the shutdown: a
+        check depends on what it tests, so that stops only after the check."""
+        old = self.controllers.get(spec.name)
+        if old is not None and old.active:
+            raise ProcessControlError(f"{spec.name} is running: it cannot be redefined now")
+        unknown = [dep for dep in spec.depends_on if dep not in self.controllers or dep == spec.name]
+        if unknown:
+            raise ProcessControlError(f"{spec.name} depends on unknown processes: {', '.join(unknown)}")
+        for dependents in self._dependents.values():
+            if spec.name in dependents:
+                dependents.remove(spec.name)
+        self.controllers[spec.name] = ProcessController(spec, self)
+        self._dependents.setdefault(spec.name, [])
+        for dep in spec.depends_on:
+            self._dependents[dep].append(spec.name)
+        self.changed()
+
     async def start(self, name: str) -> tuple[bool, ProcessInfo]:
         """Start ``name`` (with its dependencies) unless it is active; (whether it started, its state)."""
         started = name in self.activate([name])
@@ -164,10 +184,12 @@ async def serve_supervisor(
     bus: Bus,
     spawner: Spawner,
     guardian: Guardian | None = None,
+    force: trio.Event | None = None,
     *,
     task_status: trio.TaskStatus[Supervisor] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    supervisor = Supervisor(project, store, bus, spawner, guardian)
+    """``force`` is the shutdown's (``core.Shutdown.force``): once set, every grace period ends at once."""
+    supervisor = Supervisor(project, store, bus, spawner, guardian, force)
     async with trio.open_nursery() as nursery:
         supervisor._nursery = nursery
         supervisor.activate(names)

@@ -175,8 +175,7 @@ def _table(snap: PanelSnapshot, view: ViewState, layout: Plan) -> Table:
             cells.append(Text("✓", style="green") if info.ready else Text("·", style="dim"))
         cells.append(_urls(info.urls, snap.proxy_urls.get((info.name, info.urls[0])) if info.urls else None))
         if wide:
-            quiet = info.state in (ProcState.RUNNING, ProcState.READY)  # "pid 123", "url ...": already in the row
-            cells.append(Text("" if quiet else one_line(info.message)))
+            cells.append(Text(one_line(info.detail)))  # not "pid 123" or "url ...": already in the row
         table.add_row(*cells)
     return table
 

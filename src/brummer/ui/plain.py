@@ -156,10 +156,12 @@ async def serve_plain(
     names: Sequence[str],
     *,
     proxy_url: ProxyUrl | None = None,
+    colour: bool | None = None,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Print every event of ``subscription`` until the bus closes."""
-    fmt = PlainFormatter(names, use_colour(output), proxy_url)
+    """Print every event of ``subscription`` until the bus closes; in colour if ``colour`` (default: on a terminal,
+    or with ``FORCE_COLOR``; never with ``NO_COLOR``)."""
+    fmt = PlainFormatter(names, use_colour(output) if colour is None else colour, proxy_url)
     task_status.started()
     reported_lines = subscription.dropped.lines
     last_report = 0.0

@@ -93,8 +93,8 @@ def check_uri(runtime: Runtime, uri: str) -> None:
 
 def _log_name(runtime: Runtime, uri: str) -> str:
     name = uri.removeprefix(LOGS_PREFIX) if uri.startswith(LOGS_PREFIX) else None
-    if name is None or name not in runtime.supervisor.controllers:
-        known = ", ".join([r.uri for r in RESOURCES] + [log_uri(n) for n in runtime.supervisor.controllers])
+    if name is None or not runtime.supervisor.knows(name):
+        known = ", ".join([r.uri for r in RESOURCES] + [log_uri(n) for n in runtime.supervisor.names()])
         raise UnknownResource(f"no resource {uri!r}; these exist: {known}")
     return name
 

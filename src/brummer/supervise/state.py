@@ -1,11 +1,17 @@
-"""Process states and the snapshot of one process that the UI and MCP read.
+"""Process states and the snapshot of one process that every reader (panel, printer, MCP, proxy, remote CLI) reads.
 
 ::
 
-    pending → starting → running → ready ─┐
-                 │          │             ├→ stopping → exited (code or signal)
-                 │          └─────────────┘        └→ failed → backing-off → starting (restart policy)
-                 └→ failed (spawn error)
+    idle → pending → starting → running → ready ─┐
+     ▲        │         │          │             ├→ stopping → exited (code, signal, or stopped by brummer)
+     │        │         │          └─────────────┘        └→ failed → backing-off → starting
+     │        │         └→ failed (spawn error)                (restart policy, up to max_restarts)
+     │        └→ failed (a dependency can no longer be met)
+     └─ stopped before its first run began (from pending or starting)
+
+``idle``: never started (not asked to run, or stopped before its first run began). ``pending``: asked to run and
+waiting for its dependencies; with none to wait for, a process goes from ``idle`` (or ``exited``/``failed``, when it
+is started again) straight to ``starting``.
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ from dataclasses import dataclass, field
 
 
 class ProcState(enum.StrEnum):
-    PENDING = "pending"  # not started, or waiting for its dependencies
+    IDLE = "idle"  # never started: not asked to run, or stopped before its first run began
+    PENDING = "pending"  # asked to run, waiting for its dependencies
     STARTING = "starting"  # being spawned
     RUNNING = "running"  # spawned, not (yet) ready
     READY = "ready"  # its readiness check passed
@@ -56,10 +63,13 @@ class ProcessInfo:
     exit_code: int | None = None
     exit_signal: int | None = None  # set when the process died from a signal
     stopped: bool = False  # the last run was stopped by brummer (not a crash)
-    restarts: int = 0
+    restarts: int = 0  # every restart in this brummer's life: automatic ones and requested ones (panel r, MCP)
     ready: bool = False
     message: str = ""  # why it is in this state, for people ("waiting for db (ready)", "exit code 1")
     urls: tuple[str, ...] = field(default_factory=tuple)
+    active: bool = False  # asked to run and not stopped yet: waiting, running, backing off (until it ends)
+    run: int = 0  # this process's current or last run, counted from 1 (its log lines carry it); 0 before the first
+    one_shot: bool = False  # a task that runs to its end (build, test, lint...) rather than a server
 
     def uptime(self, now: float) -> float | None:
         if self.started_at is None or not self.state.alive:

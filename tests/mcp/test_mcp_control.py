@@ -29,6 +29,7 @@ async def test_restart_answers_with_the_new_run_and_status_says_idle(tmp_path: P
             assert restarted["pid"] not in (None, first["pid"])
             assert restarted["restarts"] == 1
             assert f"pid {restarted['pid']}" in text_of(answer)
+            assert "no readiness check" in text_of(answer)  # ready = "none": nothing to wait for
             assert served.running.sup.info("idle").pid == restarted["pid"]
 
 

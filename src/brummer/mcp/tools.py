@@ -104,6 +104,8 @@ def _next_step(info: ProcessInfo) -> str:
         return f"it has already exited ({info.describe_exit() or info.message}); logs_tail shows its output"
     if info.one_shot:
         hint = "a task that runs to its end: wait_for condition=exited tells when it is done"
+    elif info.ready_check == "none":
+        hint = "it has no readiness check (ready = none): logs_tail shows how it does"
     else:
         hint = "wait_for condition=ready tells when it serves"
     return f"it is {info.message} first; {hint}" if info.state is ProcState.PENDING else hint

@@ -118,6 +118,7 @@ class ProcessController:
             active=self.active,
             run=self.runs_started,
             one_shot=self.one_shot,
+            ready_check=self.spec.ready.describe(),
         )
 
     def _set(self, state: ProcState, message: str = "") -> None:

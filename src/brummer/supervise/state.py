@@ -70,6 +70,7 @@ class ProcessInfo:
     active: bool = False  # asked to run and not stopped yet: waiting, running, backing off (until it ends)
     run: int = 0  # this process's current or last run, counted from 1 (its log lines carry it); 0 before the first
     one_shot: bool = False  # a task that runs to its end (build, test, lint...) rather than a server
+    ready_check: str = "url"  # how readiness is decided ("url", "http http://...", "log ...", "none": never)
 
     def uptime(self, now: float) -> float | None:
         if self.started_at is None or not self.state.alive:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pytest
 import trio
 import trio.testing
 
-from brummer.supervise.state import ProcState
+from brummer.config.spec import ProcessSpec, ReadyCheck
+from brummer.supervise.state import ProcState, looks_one_shot
 from helpers import PY, load, running, write_project
 
 SLEEPER = f"{PY} -c 'import time; time.sleep(60)'"
@@ -161,3 +163,25 @@ async def test_a_shutdown_while_the_spawn_waits_leaves_no_process_starting(tmp_p
         limiter.release_on_behalf_of(holder)
     info = r.sup.info("web")
     assert info.state is ProcState.IDLE and not info.active
+
+
+@pytest.mark.parametrize(
+    ("name", "command", "ready", "one_shot"),
+    [
+        ("build", "vite build", "url", True),
+        ("test", "vitest", "url", True),
+        ("web:build", "vite build", "url", True),
+        ("lint", "eslint .", "none", True),
+        ("typecheck", "tsc --noEmit", "url", True),
+        ("typecheck", "tsc --noEmit --watch", "url", False),
+        ("test:watch", "vitest", "url", False),
+        ("test", "jest --watchAll", "url", False),
+        ("dev", "vite", "url", False),
+        ("build", "vite build", "http", False),  # a readiness check of its own: a service
+        ("checkout", "node checkout.js", "url", False),
+        ("latest", "node x.js", "url", False),
+    ],
+)
+def test_what_looks_like_a_one_shot_task(name: str, command: str, ready: str, one_shot: bool) -> None:
+    spec = ProcessSpec(name, command, "package.json", Path("package.json"), Path("."), ready=ReadyCheck(ready))  # type: ignore[arg-type]
+    assert looks_one_shot(spec) is one_shot

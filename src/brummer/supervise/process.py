@@ -22,7 +22,6 @@ the failed state's message (``gave up after 5 restarts: exit code 1``).
 
 from __future__ import annotations
 
-import re
 import time
 
 import trio
@@ -34,28 +33,12 @@ from brummer.supervise import readiness
 from brummer.supervise.context import ProcessContext
 from brummer.supervise.pipes import read_pipes
 from brummer.supervise.port_watch import PortWatch
-from brummer.supervise.state import ProcessInfo, ProcState
+from brummer.supervise.state import ProcessInfo, ProcState, looks_one_shot
 from brummer.supervise.tree import RunTree
 
 KILL_WAIT = 2.0  # after SIGKILL, how long to wait for the group to disappear
 DRAIN_WAIT = 1.0  # after the tree is gone, how long a pipe may stay open (held by an unknown escapee)
 STABLE_RUN = 30.0  # a run this long resets the restart backoff
-# A task that runs to its end rather than serving: a script named like one (``build``, ``test:unit``, ``lint-fix``)
-# whose name and command say nothing of watching or serving. An agent that starts one is told to wait for its exit,
-# not its readiness.
-ONE_SHOT_NAME = re.compile(
-    r"(?:^|[:/])(?:build|test|tests|lint|typecheck|type-check|check|format|fmt|compile|clean|coverage|e2e|ci"
-    r"|install|prepare|migrate|seed|generate|codegen|gen)(?:$|[:_-])"
-)
-NOT_ONE_SHOT = re.compile(r"(?:^|[\s:/_-])(?:--watch\S*|-w|watch|serve|server|dev|start|preview)(?:$|[\s:_-])")
-
-
-def looks_one_shot(spec: ProcessSpec) -> bool:
-    """Whether ``spec`` looks like a task that ends by itself (see ``ONE_SHOT_NAME``). A process with a readiness
-    check of its own (http, tcp, log, exec) is a service whatever its name."""
-    if spec.ready.kind not in ("url", "none") or not ONE_SHOT_NAME.search(spec.name):
-        return False
-    return not NOT_ONE_SHOT.search(f"{spec.name} {spec.display_command}")
 
 
 class ProcessController:
@@ -343,7 +326,7 @@ class ProcessController:
             self._set(ProcState.STOPPING, f"{what}{sig.name}, {self.grace:g}s grace")
             tree.signal(sig)
             self._stop_how = sig.name
-            if not await self._gone_within(proc, tree, self.grace, force=True):
+            if not await tree.gone_within(proc, self.grace, force=self.ctx.force):
                 tree.rescan()
                 # a second Ctrl-C ended the grace period (the app said "skipping grace periods"), or it ran out
                 forced = self.ctx.force.is_set()
@@ -351,35 +334,13 @@ class ProcessController:
                 self.ctx.store.note(f"{why}: SIGKILL", self.name, "warn")
                 tree.signal(9)
                 self._stop_how = f"{why}: SIGKILL" if forced else f"SIGKILL after {self.grace:g}s"
-                await self._gone_within(proc, tree, KILL_WAIT, force=False)
+                await tree.gone_within(proc, KILL_WAIT)
             self.stopped = requested
         await proc.wait()
         self.ctx.spawner.forget(proc.pid)
         self.ctx.guardian_untrack(proc.pid)
         with trio.move_on_after(DRAIN_WAIT):
             await readers_done.wait()
-
-    async def _gone_within(self, proc: trio.Process, tree: RunTree, seconds: float, *, force: bool) -> bool:
-        """Whether the child and its whole tree are gone within ``seconds``; with ``force``, False as soon as a
-        second Ctrl-C sets the force event. Wakes on the exits themselves (pidfds) and on the event, not a timer."""
-        if proc.poll() is not None and not tree.alive():
-            return True
-        gone = False
-        with trio.move_on_after(seconds):
-            async with trio.open_nursery() as race:
-
-                async def until_gone() -> None:
-                    nonlocal gone
-                    await proc.wait()
-                    await tree.wait_gone()
-                    gone = True
-                    race.cancel_scope.cancel()
-
-                race.start_soon(until_gone)
-                if force:
-                    await self.ctx.force.wait()
-                    race.cancel_scope.cancel()
-        return gone
 
     def _record_exit(self, proc: trio.Process) -> bool:
         code = proc.returncode

@@ -17,8 +17,11 @@ is started again) straight to ``starting``.
 from __future__ import annotations
 
 import enum
+import re
 import signal
 from dataclasses import dataclass, field
+
+from brummer.config.spec import ProcessSpec
 
 
 class ProcState(enum.StrEnum):
@@ -39,6 +42,24 @@ class ProcState(enum.StrEnum):
     @property
     def ended(self) -> bool:
         return self in (ProcState.EXITED, ProcState.FAILED)
+
+
+# A task that runs to its end rather than serving: a script named like one (``build``, ``test:unit``, ``lint-fix``)
+# whose name and command say nothing of watching or serving. An agent that starts one is told to wait for its exit,
+# not its readiness.
+ONE_SHOT_NAME = re.compile(
+    r"(?:^|[:/])(?:build|test|tests|lint|typecheck|type-check|check|format|fmt|compile|clean|coverage|e2e|ci"
+    r"|install|prepare|migrate|seed|generate|codegen|gen)(?:$|[:_-])"
+)
+NOT_ONE_SHOT = re.compile(r"(?:^|[\s:/_-])(?:--watch\S*|-w|watch|serve|server|dev|start|preview)(?:$|[\s:_-])")
+
+
+def looks_one_shot(spec: ProcessSpec) -> bool:
+    """Whether ``spec`` looks like a task that ends by itself (see ``ONE_SHOT_NAME``). A process with a readiness
+    check of its own (http, tcp, log, exec) is a service whatever its name."""
+    if spec.ready.kind not in ("url", "none") or not ONE_SHOT_NAME.search(spec.name):
+        return False
+    return not NOT_ONE_SHOT.search(f"{spec.name} {spec.display_command}")
 
 
 def signal_name(signum: int) -> str:

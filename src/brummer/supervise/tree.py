@@ -164,6 +164,28 @@ class RunTree:
         self.escapees = {pid for pid in self.escapees if pid_alive(pid)}
         return bool(self.escapees) or group_alive(self.pgid)
 
+    async def gone_within(self, proc: trio.Process, seconds: float, force: trio.Event | None = None) -> bool:
+        """Whether ``proc`` (the run's child) and the whole tree are gone within ``seconds``; False as soon as
+        ``force`` is set (a second Ctrl-C). Wakes on the exits themselves (pidfds) and on the event, not a timer."""
+        if proc.poll() is not None and not self.alive():
+            return True
+        gone = False
+        with trio.move_on_after(seconds):
+            async with trio.open_nursery() as race:
+
+                async def until_gone() -> None:
+                    nonlocal gone
+                    await proc.wait()
+                    await self.wait_gone()
+                    gone = True
+                    race.cancel_scope.cancel()
+
+                race.start_soon(until_gone)
+                if force is not None:
+                    await force.wait()
+                    race.cancel_scope.cancel()
+        return gone
+
     async def wait_gone(self) -> None:
         """Return once no process of the run is left (its group and its escapees). Sleeps on the pidfds of the
         processes it sees; reads the group again only once they have all ended (a member may have forked)."""

@@ -79,8 +79,8 @@ async def test_the_second_signal_skips_grace_periods(tmp_path: Path, command: st
         assert await brummer.wait(timeout=30) == 130  # long before the 300 s grace
         out = brummer.output
         assert "SIGINT again: skipping grace periods" in out
-        assert "stubborn » skipping the grace period: SIGKILL" in out
-        assert "exited: stopped (SIGKILL, grace skipped)" in out
+        assert "stubborn » grace skipped: SIGKILL" in out
+        assert "exited: stopped (grace skipped: SIGKILL)" in out
         assert not pid_alive(pid)
     finally:
         brummer.kill()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import trio
+import trio.testing
 
 from brummer.bus import Bus, LogLines, UrlDetected, UrlsCleared
 from brummer.logs.patterns import compile_pattern
-from brummer.logs.store import LogStore
+from brummer.logs.store import ERROR_IDLE_FLUSH, LogStore, serve_log_store
 
 
 def make(max_lines: int = 1000, max_bytes: int = 1 << 20) -> tuple[LogStore, Bus]:
@@ -105,3 +107,27 @@ async def test_level_of_typed_errors() -> None:
         "TypeError: x is undefined",
         "RuntimeException in main",
     ]
+
+
+async def test_the_store_task_finishes_an_open_group_once_its_stream_is_quiet(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """It sleeps until the open group's quiet deadline (moved by more output), and with none open, for good."""
+    store, _ = make()
+    traceback = ["Traceback (most recent call last):", '  File "/app/x.py", line 2, in f', "KeyError: 'a'"]
+    async with trio.open_nursery() as nursery:
+        await nursery.start(serve_log_store, store)
+        await trio.sleep(3600)  # idle: nothing to flush, nothing to wake for
+        assert store.flush_due(ERROR_IDLE_FLUSH) is None
+        began = trio.current_time()
+        store.append_lines("api", "stderr", traceback)  # a chained exception could still follow
+        await trio.sleep(ERROR_IDLE_FLUSH * 0.9)
+        store.append_lines("api", "stdout", ["unrelated output does not move the stderr group's deadline"])
+        chained = ["", "During handling of the above exception, another exception occurred:", "", *traceback[:2]]
+        store.append_lines("api", "stderr", [*chained, "ValueError: b"])  # the same group goes on
+        assert store.errors.groups() == []
+        await store.wait_changed()  # the flush, ERROR_IDLE_FLUSH after the last stderr line
+        (group,) = store.errors.groups()
+        assert (group.type, group.message) == ("ValueError", "b")
+        assert trio.current_time() - began >= ERROR_IDLE_FLUSH * 1.9
+        nursery.cancel_scope.cancel()

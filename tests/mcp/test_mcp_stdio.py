@@ -46,7 +46,7 @@ async def test_headless_over_stdio(tmp_path: Path, mode: str, version: str) -> N
             assert client.protocol_version == version
             assert len((await client.list_tools()).tools) == 12
             listed = structured(await client.call_tool("scripts_list", {}))
-            assert {p["state"] for p in listed["processes"]} == {"pending"}  # nothing runs until the agent asks
+            assert {p["state"] for p in listed["processes"]} == {"idle"}  # nothing runs until the agent asks
             assert structured(await client.call_tool("scripts_run", {"name": "web"}))["action"] == "started"
             url = await client.call_tool(
                 "wait_for", {"name": "web", "condition": "url", "timeout_s": 30}, progress_callback=on_progress

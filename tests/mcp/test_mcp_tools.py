@@ -43,7 +43,7 @@ async def test_scripts_tools(tmp_path: Path) -> None:
             web, job, idle = listed["processes"]
             assert (web["name"], web["source"], web["default"]) == ("web", "brummer.toml", True)
             assert "server.py" in web["command"]
-            assert (job["name"], job["state"], job["default"]) == ("job", "pending", False)
+            assert (job["name"], job["state"], job["default"]) == ("job", "idle", False)
             assert job["command"] == "echo job says hello; echo done; exit 3"
             assert idle["name"] == "idle"
 

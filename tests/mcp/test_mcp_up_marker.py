@@ -115,7 +115,7 @@ async def test_a_planted_instance_json_is_ignored(tmp_path: Path) -> None:
         with trio.fail_after(60):
             async with Client(mcp_params(root, tmp_path), mode="legacy") as client:
                 listed = structured(await client.call_tool("scripts_list", {}))
-        assert [p["state"] for p in listed["processes"]] == ["pending"]  # served headless, here
+        assert [p["state"] for p in listed["processes"]] == ["idle"]  # served headless, here
         try:
             listener.accept()
             raise AssertionError("brummer mcp connected to the planted address")

@@ -32,7 +32,7 @@ async def test_commands_against_a_running_brummer_up(tmp_path: Path) -> None:
         by_name = {row.split()[0]: dict(zip(columns, row.split(), strict=True)) for row in rows}
         assert by_name["web"]["STATE"] == "ready" and by_name["web"]["URLS"].startswith("http://localhost:")
         assert by_name["web"]["ERRORS"] == "1" and by_name["web"]["READY"] == "yes"
-        assert by_name["job"]["STATE"] == "failed" and by_name["idle"]["STATE"] == "pending"
+        assert by_name["job"]["STATE"] == "failed" and by_name["idle"]["STATE"] == "idle"
 
         doc = (await brummer("ps", "--json", cwd=root / "src")).json()  # from a subdirectory: its project
         assert doc["project"] == str(root.resolve()) and doc["pid"] == up.proc.pid

@@ -64,7 +64,7 @@ async def test_starting_a_process_starts_its_dependencies(tmp_path: Path) -> Non
     root = project(tmp_path, "sleep 30", "started")
     async with running(load(root), ["dep"]) as r:
         await r.sup.stop("dep")
-        assert not r.sup.controllers["app"].active
+        assert not r.sup.info("app").active
         started, _ = await r.sup.start("app")
         assert started
         await r.wait_state("app", ProcState.EXITED)
@@ -88,5 +88,5 @@ async def test_a_dependency_started_again_must_start_again(tmp_path: Path) -> No
         await r.sup.stop("dep")
         await r.sup.start("app")
         await r.wait_state("app", ProcState.EXITED)
-        assert r.sup.controllers["dep"].runs_started == 2
+        assert r.sup.info("dep").run == 2
         assert r.state("dep") is ProcState.RUNNING

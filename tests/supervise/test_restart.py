@@ -34,6 +34,7 @@ async def test_on_failure_restarts_until_the_limit(tmp_path: Path, monkeypatch) 
         await r.wait_for(lambda: r.sup.idle)
         info = r.sup.info("flaky")
         assert info.state is ProcState.FAILED and info.restarts == 2
+        assert info.message == "gave up after 2 restarts: exit code 1"
         assert r.text("flaky") == ["try"] * 3
 
 
@@ -60,7 +61,8 @@ async def test_always_restarts_clean_exits_with_backoff(tmp_path: Path, patient_
             e.info.message for e in events if isinstance(e, ProcessChanged) and e.info.state is ProcState.BACKING_OFF
         ]
         assert r.sup.info("flaky").restarts == 3
-        assert delays == ["restart 1 in 1s", "restart 2 in 2s", "restart 3 in 4s"]
+        assert delays == ["restart 1 of 3 in 1s", "restart 2 of 3 in 2s", "restart 3 of 3 in 4s"]
+        assert r.sup.info("flaky").message == "gave up after 3 restarts: exit code 0"
 
 
 async def test_no_policy_never_restarts(tmp_path: Path) -> None:

@@ -230,3 +230,22 @@ async def test_tail_selection_clear_filter_and_errors(tmp_path: Path) -> None:
         panel.view.pattern = compile_filter("tick 3$")
         await panel.follow_filter(30)
         assert [line.text for line in panel.snapshot(100, 30).logs] == ["tick 3"]
+
+
+async def test_a_process_never_started_is_idle_in_the_rows_and_the_header(tmp_path: Path) -> None:
+    """The header counts the states the rows show: one word for "never started", and it is not "pending"."""
+    procfile = PROCFILE + "spare: sleep 300\n"
+    async with running(load(write_project(tmp_path, Procfile=procfile)), ["ticker"]) as r:
+        screen = Screen()
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(screen.drain)
+                nursery.start_soon(start_panel(r, screen))
+                lines = await screen.wait(
+                    lambda lines: (row := table_row(lines, "ticker")) is not None and row[1] == "running"
+                )
+                assert table_row(lines, "web")[1] == table_row(lines, "spare")[1] == "idle"  # type: ignore[index]
+                assert lines[0].rstrip().endswith("1 running · 2 idle") and "pending" not in lines[0]
+                nursery.cancel_scope.cancel()
+        finally:
+            screen.close()

@@ -78,6 +78,7 @@ class LogStore:
         self._seq = 0
         self._changed = trio.lowlevel.ParkingLot()  # any append, note, URL or error change
         self._urls_changed = trio.lowlevel.ParkingLot()
+        self._group_opened = trio.lowlevel.ParkingLot()  # a scanner started a multi-line group: a flush is due later
 
     # -- writing ---------------------------------------------------------------------------------------------
 
@@ -195,6 +196,8 @@ class LogStore:
         found = scanner.feed_text(plain)
         if found:
             self._apply(log, stream, found, batch.end - 1)
+        if self._group_opened and scanner.pending:
+            self._group_opened.unpark_all()  # the flusher sleeps until this group's quiet deadline
 
     def _apply(self, log: ProcessLog, stream: str, found: list[Finding], seq: int) -> None:
         """Record errors and apply clean signals in the order of the lines that produced them: an error printed
@@ -232,9 +235,24 @@ class LogStore:
         logs = self._logs.values() if process is None else [self._logs[process]] if process in self._logs else []
         for log in logs:
             for stream, scanner in log.scanners.items():
-                if scanner.pending and now - log.last_feed.get(stream, now) >= idle_for:
+                if scanner.pending and log.last_feed.get(stream, now) + idle_for <= now:  # as flush_due() adds
                     self._apply(log, stream, scanner.flush(), self._seq)
                     self._wake()
+
+    def flush_due(self, idle_for: float) -> float | None:
+        """When the earliest open multi-line group will have been quiet for ``idle_for`` seconds (Trio time), or
+        None if no group is open."""
+        due = [
+            log.last_feed.get(stream, 0.0) + idle_for
+            for log in self._logs.values()
+            for stream, scanner in log.scanners.items()
+            if scanner.pending
+        ]
+        return min(due, default=None)
+
+    async def wait_group_opened(self) -> None:
+        """Return once some stream's scanner is in the middle of a multi-line group."""
+        await self._group_opened.park()
 
     def run_ended(self, process: str, run: int, *, clean: bool) -> None:
         """Run ``run`` of ``process`` is over: finish its error groups. ``clean``: it exited 0 on its own, so the
@@ -379,8 +397,15 @@ class LogStore:
 async def serve_log_store(
     store: LogStore, *, task_status: trio.TaskStatus[LogStore] = trio.TASK_STATUS_IGNORED
 ) -> None:
-    """The store's one background duty: finish multi-line error groups once their stream has gone quiet."""
+    """The store's one background duty: finish multi-line error groups once their stream has gone quiet.
+
+    It sleeps until the earliest open group's quiet deadline, and with no group open until one opens: an idle
+    brummer does not wake for it at all."""
     task_status.started(store)
     while True:
-        await trio.sleep(ERROR_IDLE_FLUSH)
+        due = store.flush_due(ERROR_IDLE_FLUSH)
+        if due is None:
+            await store.wait_group_opened()
+            continue
+        await trio.sleep_until(due)
         store.flush_errors(idle_for=ERROR_IDLE_FLUSH)

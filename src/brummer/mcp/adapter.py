@@ -192,7 +192,7 @@ def build_server(runtime: Runtime, subscribers: Subscribers) -> Server[Any]:
                 description=resources.LOGS_DESCRIPTION,
                 mime_type="application/json",
             )
-            for name in runtime.supervisor.controllers
+            for name in runtime.supervisor.names()
         ]
         return types.ListResourcesResult(resources=found)
 

@@ -4,9 +4,10 @@
 read on demand. ``watch_resources`` tells subscribers (both eras; the adapter delivers) which ones changed, at most
 ``COALESCE`` apart, so a log flood of a million lines costs a client a few notifications a second.
 
-The watcher wakes on bus events (only as a wake-up: it drains whatever is pending in one call) and on a slow timer;
-a resource counts as changed when its cheap fingerprint changed, so the notifications never depend on which events
-a flood made the bus drop.
+The watcher wakes on bus events only (as a wake-up: it drains whatever is pending in one call; every change of a
+resource comes with an event, and a flood that makes the bus drop lines still leaves lines queued); a resource
+counts as changed when its cheap fingerprint changed, so the notifications never depend on which events a flood
+made the bus drop. An idle brummer does not wake it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ LOG_LINES = 200  # lines in a brummer://logs/{name} document; logs_tail pages fu
 LOG_SLICES = 1  # work for one such document, in the log store's slices (the SDK reads resources synchronously)
 ERROR_GROUPS = 100
 COALESCE = 0.25  # seconds between two notifications about the same resource, at least
-IDLE_CHECK = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +95,8 @@ def check_uri(runtime: Runtime, uri: str) -> None:
 
 def _log_name(runtime: Runtime, uri: str) -> str:
     name = uri.removeprefix(LOGS_PREFIX) if uri.startswith(LOGS_PREFIX) else None
-    if name is None or name not in runtime.supervisor.controllers:
-        known = ", ".join([r.uri for r in RESOURCES] + [log_uri(n) for n in runtime.supervisor.controllers])
+    if name is None or not runtime.supervisor.knows(name):
+        known = ", ".join([r.uri for r in RESOURCES] + [log_uri(n) for n in runtime.supervisor.names()])
         raise UnknownResource(f"no resource {uri!r}; these exist: {known}")
     return name
 
@@ -128,8 +128,7 @@ async def watch_resources(
     last = fingerprints(runtime)
     try:
         while True:
-            with trio.move_on_after(IDLE_CHECK):
-                await events.receive_batch()
+            await events.receive_batch()
             with trio.move_on_after(COALESCE):  # let the burst finish (and notice at once if the bus closes)
                 while True:
                     await events.receive_batch()

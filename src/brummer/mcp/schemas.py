@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from brummer.logs.reading import ANSWER_CHARS, LINE_CHARS, MAX_LINE_CHARS
+from brummer.supervise.state import ProcState
 
 Schema = dict[str, Any]
 
@@ -26,7 +27,7 @@ SINCE = {
 NULLABLE_STRING = {"type": ["string", "null"]}
 NULLABLE_INT = {"type": ["integer", "null"]}
 STRINGS = {"type": "array", "items": {"type": "string"}}
-STATES = ["pending", "starting", "running", "ready", "stopping", "exited", "failed", "backing-off"]
+STATES = [str(state) for state in ProcState]  # idle: never started; pending: waiting for its dependencies
 
 PROCESS = {
     "type": "object",
@@ -38,7 +39,7 @@ PROCESS = {
         "pid": NULLABLE_INT,
         "run_id": NULLABLE_STRING,
         "uptime_s": {"type": ["number", "null"]},
-        "restarts": {"type": "integer"},
+        "restarts": {"type": "integer", "description": "Every restart: automatic and requested."},
         "exit_code": NULLABLE_INT,
         "exit_signal": NULLABLE_STRING,
         "stopped_by_brummer": {"type": "boolean"},
@@ -199,7 +200,8 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         "scripts_run",
         "Start a known process (and what it depends on). Idempotent: a running process is left alone. "
-        "Only names from scripts_list can be run, never arbitrary commands.",
+        "Only names from scripts_list can be run, never arbitrary commands. Answers once it is spawned (pid, "
+        "state), not when it is ready.",
         _input({"name": NAME}, ("name",)),
         CONTROL_ANSWER,
         read_only=False,
@@ -214,7 +216,8 @@ TOOLS: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         "scripts_restart",
-        "Stop a process if it runs, then start it again (starts it if it was not running).",
+        "Stop a process if it runs, then start it again (starts it if it was not running); answers with the new "
+        "run's pid and state. A restart by hand gives it a new budget of automatic restarts (max_restarts).",
         _input({"name": NAME}, ("name",)),
         CONTROL_ANSWER,
         read_only=False,

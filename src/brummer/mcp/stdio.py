@@ -86,16 +86,20 @@ async def relay(found: registry.Entry) -> int | None:
                     async with lock:
                         await stdout.send_all((frame if isinstance(frame, bytes) else frame.encode()) + b"\n")
 
+                def went_away() -> None:
+                    nonlocal gone
+                    if not gone:
+                        _say("brummer up went away; exiting")
+                    gone = True
+
                 async with trio.open_nursery() as nursery:
 
                     async def frames_to_stdout() -> None:
-                        nonlocal gone
                         try:
                             while True:
                                 await write(await ws.get_message())
                         except ConnectionClosed:
-                            _say("brummer up went away; exiting")
-                            gone = True
+                            went_away()
                         except trio.BrokenResourceError:
                             pass  # the agent closed our stdout
                         nursery.cancel_scope.cancel()
@@ -107,7 +111,11 @@ async def relay(found: registry.Entry) -> int | None:
                             with contextlib.suppress(trio.BrokenResourceError):
                                 await write(line.error())
                             continue
-                        await ws.send_message(line)
+                        try:
+                            await ws.send_message(line)
+                        except ConnectionClosed:  # either direction may be the first to find brummer up gone
+                            went_away()
+                            break
                     nursery.cancel_scope.cancel()
     except (HandshakeError, OSError) as exc:
         if connected:

@@ -23,7 +23,7 @@ from brummer.logs.query import TailResult
 from brummer.logs.store import BRUMMER
 from brummer.mcp import text
 from brummer.runtime import Runtime
-from brummer.supervise.state import ProcessInfo
+from brummer.supervise.state import ProcessInfo, ProcState
 
 PROXY_OFF = "the recording proxy is off here (--no-proxy, proxy = false, or `brummer mcp` without `brummer up`)"
 
@@ -45,9 +45,9 @@ def process_dict(info: ProcessInfo, now: float, runtime: Runtime | None = None) 
 
 def known_process(runtime: Runtime, name: str, *, notes: bool = False) -> str:
     """``name`` if the project has it (or it is brummer's own log, where allowed); else a ToolError naming them."""
-    if name in runtime.supervisor.controllers or (notes and name == BRUMMER):
+    if runtime.supervisor.knows(name) or (notes and name == BRUMMER):
         return name
-    known = ", ".join(runtime.supervisor.controllers) or "none"
+    known = ", ".join(runtime.supervisor.names()) or "none"
     raise ToolError(f"unknown process {name!r} (known: {known}); scripts_list shows them")
 
 
@@ -93,10 +93,23 @@ async def scripts_run(runtime: Runtime, name: str) -> Answer:
     except ProcessControlError as exc:
         raise ToolError(f"{exc}; scripts_list shows the processes that can be run") from None
     if started:
-        return _control(
-            runtime, name, "started", info, f"started {name}; wait_for condition=ready to know when it serves"
-        )
+        return _control(runtime, name, "started", info, f"started {name}; {_next_step(info)}")
     return _control(runtime, name, "already-running", info, f"{name} is already running: nothing to do")
+
+
+def _next_step(info: ProcessInfo) -> str:
+    """What an agent should do after starting ``info``'s process: wait for a server to serve, for a task to end."""
+    if info.state is ProcState.FAILED:
+        return f"it failed ({info.message or info.describe_exit()}); logs_tail shows why"
+    if info.state is ProcState.EXITED:
+        return f"it has already exited ({info.describe_exit() or info.message}); logs_tail shows its output"
+    if info.one_shot:
+        hint = "a task that runs to its end: wait_for condition=exited tells when it is done"
+    elif info.ready_check == "none":
+        hint = "it has no readiness check (ready = none): logs_tail shows how it does"
+    else:
+        hint = "wait_for condition=ready tells when it serves"
+    return f"it is {info.message} first; {hint}" if info.state is ProcState.PENDING else hint
 
 
 async def scripts_stop(runtime: Runtime, name: str) -> Answer:
@@ -116,7 +129,7 @@ async def scripts_restart(runtime: Runtime, name: str) -> Answer:
     except ProcessControlError as exc:
         raise ToolError(f"{exc}; scripts_list shows the processes") from None
     how = f"restarted {name}" if was_alive else f"{name} was not running: started it"
-    return _control(runtime, name, "restarted", info, how)
+    return _control(runtime, name, "restarted", info, f"{how}; {_next_step(info)}")
 
 
 async def scripts_status(runtime: Runtime, name: str | None = None) -> Answer:

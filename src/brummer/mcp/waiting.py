@@ -7,6 +7,7 @@ flood costs one batch-level scan of what is new per wake-up, never a rescan). Pr
 
 from __future__ import annotations
 
+import math
 import time
 
 import trio
@@ -34,10 +35,10 @@ class _Check:
         self.name = name
         self.condition = condition
         self.regex = regex
-        controller = runtime.supervisor.controllers[name]
+        info = runtime.supervisor.info(name)
         # Lines of the current run; of the coming one while it is being (re)started (scripts_restart, then this).
-        pending = controller.active and controller.state in NEXT_RUN
-        self.run = controller.runs_started + 1 if pending else max(controller.runs_started, 1)
+        coming = info.active and info.state in NEXT_RUN
+        self.run = info.run + 1 if coming else max(info.run, 1)
         self.cursor = 0
 
     async def met(self, info: ProcessInfo) -> str | None:
@@ -59,13 +60,11 @@ class _Check:
         self.cursor = max(self.cursor, found.next)
         return reading.show(found.lines[0]).text if found.lines else None
 
-    def hopeless(self) -> str | None:
+    def hopeless(self, info: ProcessInfo) -> str | None:
         """Why the condition can no longer come true without someone starting the process, or None."""
-        controller = self.runtime.supervisor.controllers[self.name]
-        if controller.active:
+        if info.active:
             return None
-        state = controller.state
-        return "ended" if state in (ProcState.EXITED, ProcState.FAILED) and controller.runs_started else "not-running"
+        return "ended" if info.state.ended and info.run else "not-running"
 
 
 async def wait_for(
@@ -92,14 +91,14 @@ async def wait_for(
             if (match := await check.met(info)) is not None:
                 reason = "met"
                 break
-            if (why := check.hopeless()) is not None:
+            if (why := check.hopeless(runtime.supervisor.info(name))) is not None:  # fresh: met() may await
                 reason = why
                 break
             now = trio.current_time()
             if progress is not None and now >= next_progress:
                 next_progress = now + PROGRESS_EVERY
                 await progress(now - began, timeout_s, f"waiting for {name} ({condition}); state: {info.state}")
-            with trio.move_on_at(next_progress):
+            with trio.move_on_at(next_progress if progress is not None else math.inf):
                 await runtime.store.wait_changed()
     waited = round(trio.current_time() - began, 3)
     info = runtime.supervisor.info(name)

@@ -64,7 +64,7 @@ class Site:
 
     def info(self) -> ProcessInfo | None:
         sup = self.supervisor
-        if sup is None or self.target.process not in sup.controllers:
+        if sup is None or not sup.knows(self.target.process):
             return None
         return sup.info(self.target.process)
 

@@ -149,7 +149,7 @@ class Pool:
             delay = min(delay * 2, RETRY_MAX)
 
     def _info(self) -> ProcessInfo | None:
-        if self.supervisor is None or self.target.process not in self.supervisor.controllers:
+        if self.supervisor is None or not self.supervisor.knows(self.target.process):
             return None
         return self.supervisor.info(self.target.process)
 

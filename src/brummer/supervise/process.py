@@ -7,14 +7,22 @@ A ``ProcessController`` owns one task (``run_loop``) while the process is active
 - cancellation of the supervisor (shutdown, or any crash above it) reaches the same wait; the shielded cleanup first
   waits until every *dependent* has stopped, which is what makes shutdown run in reverse dependency order.
 
-Either way the cleanup signals the whole process group (and the run's marked escapees), gives it ``grace`` seconds,
-SIGKILLs what is left, reaps, and drains the pipes so the last words of a dying server are kept.
+Either way the cleanup signals the whole process group (and the run's marked escapees), gives it ``grace`` seconds
+(ended early by a second Ctrl-C: ``force``), SIGKILLs what is left, reaps, and drains the pipes so the last words of
+a dying server are kept. Waiting for the tree to be gone sleeps on pidfds and on ``force``; nothing polls it where
+the kernel can say when a process ended.
+
+A controller knows the brummer around it only through its ``ProcessContext`` (``context.py``); nobody outside
+reads its fields: ``info()`` is the one snapshot of it.
+
+Restarts: ``restarts`` counts every restart (automatic or requested); ``max_restarts`` limits the automatic ones of
+the current activation, so a start or restart by hand (panel, MCP) begins a new budget. Running out of it is said in
+the failed state's message (``gave up after 5 restarts: exit code 1``).
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 import trio
 
@@ -22,13 +30,11 @@ from brummer.bus import ProcessChanged
 from brummer.config.spec import Condition, ProcessSpec, RestartPolicy
 from brummer.errors import SpawnError
 from brummer.supervise import readiness
+from brummer.supervise.context import ProcessContext
 from brummer.supervise.pipes import read_pipes
 from brummer.supervise.port_watch import PortWatch
-from brummer.supervise.state import ProcessInfo, ProcState, spawned_message
+from brummer.supervise.state import ProcessInfo, ProcState, looks_one_shot, spawned_message
 from brummer.supervise.tree import RunTree
-
-if TYPE_CHECKING:
-    from brummer.supervise.supervisor import Supervisor
 
 KILL_WAIT = 2.0  # after SIGKILL, how long to wait for the group to disappear
 DRAIN_WAIT = 1.0  # after the tree is gone, how long a pipe may stay open (held by an unknown escapee)
@@ -36,10 +42,11 @@ STABLE_RUN = 30.0  # a run this long resets the restart backoff
 
 
 class ProcessController:
-    def __init__(self, spec: ProcessSpec, supervisor: Supervisor) -> None:
+    def __init__(self, spec: ProcessSpec, context: ProcessContext) -> None:
         self.spec = spec
-        self.sup = supervisor
-        self.state = ProcState.PENDING
+        self.ctx = context
+        self.one_shot = looks_one_shot(spec)
+        self.state = ProcState.IDLE
         self.pid: int | None = None
         self.run_id: str | None = None
         self.started_at: float | None = None
@@ -47,7 +54,8 @@ class ProcessController:
         self.exit_code: int | None = None
         self.exit_signal: int | None = None
         self.stopped = False
-        self.restarts = 0
+        self.restarts = 0  # every restart, automatic or requested
+        self.auto_restarts = 0  # automatic restarts of the current activation: what max_restarts limits
         self.ready = False
         self.message = ""
         self.runs_started = 0  # ever, in the life of this brummer
@@ -59,6 +67,8 @@ class ProcessController:
         self.ended_on_own = False  # the last activation ended without a stop request
         self.loop_done = trio.Event()
         self.loop_done.set()
+        self._settled = trio.Event()  # this activation spawned its run, or waits, failed or ended: see settled()
+        self._settled.set()
         self._stop_requested = False
         self._stop_how = ""
         self._loop_scope: trio.CancelScope | None = None
@@ -87,7 +97,11 @@ class ProcessController:
             restarts=self.restarts,
             ready=self.ready,
             message=self.message,
-            urls=tuple(self.sup.store.urls(self.name).get(self.name, ())),
+            urls=tuple(self.ctx.store.urls(self.name).get(self.name, ())),
+            active=self.active,
+            run=self.runs_started,
+            one_shot=self.one_shot,
+            ready_check=self.spec.ready.describe(),
         )
 
     def _set(self, state: ProcState, message: str = "") -> None:
@@ -95,10 +109,12 @@ class ProcessController:
         self.state = state
         self.message = message
         self.ready = state is ProcState.READY
+        if state is not ProcState.STARTING:
+            self._settled.set()
         text = f"{state}" + (f": {message}" if message else "")
-        self.sup.store.note(text, self.name, publish=False)
-        self.sup.bus.publish(ProcessChanged(self.info(), str(previous)))
-        self.sup.changed()
+        self.ctx.store.note(text, self.name, publish=False)
+        self.ctx.bus.publish(ProcessChanged(self.info(), str(previous)))
+        self.ctx.changes.notify()
 
     def satisfies(self, condition: Condition) -> bool:
         """Whether this process meets ``condition`` for a dependent. Runs count from its latest activation: when
@@ -116,18 +132,34 @@ class ProcessController:
         """The condition can no longer come true: this process ended on its own without meeting it."""
         return not self.active and self.ended_on_own and not self.satisfies(condition)
 
+    async def wait_stopped(self) -> None:
+        """Return once the current activation is over (at once if there is none)."""
+        await self.loop_done.wait()
+
+    async def settled(self) -> None:
+        """Return once the current activation got past its spawn: the run is up (``running``), or it waits for its
+        dependencies (``pending``), failed, or ended. Not its readiness: that can take minutes."""
+        await self._settled.wait()
+
     # -- control -----------------------------------------------------------------------------------------------
 
     def activate(self, nursery: trio.Nursery) -> bool:
-        """Start the loop task unless it is running; returns whether it started one."""
+        """Start the loop task unless it is running; returns whether it started one. Each activation gets a fresh
+        budget of automatic restarts."""
         if self.active:
             return False
         self.active = True
         self._stop_requested = False
         self.started_now = self.ended_now = 0
+        self.auto_restarts = 0
         self.loop_done = trio.Event()
+        self._settled = trio.Event()
         nursery.start_soon(self.run_loop, name=f"process:{self.name}")
         return True
+
+    def count_restart(self) -> None:
+        """A restart was requested (panel ``r``, MCP ``scripts_restart``) and this activation is it."""
+        self.restarts += 1
 
     def request_stop(self) -> None:
         self._stop_requested = True
@@ -145,13 +177,18 @@ class ProcessController:
                     on_own = not self._stop_requested
         finally:
             self._loop_scope = None
-            if self.state in (ProcState.PENDING, ProcState.BACKING_OFF):
-                self.stopped = True
-                self._set(ProcState.EXITED, "stopped before it started" if not self.runs_started else "stopped")
+            # Stopped (or cancelled) while waiting, backing off or being spawned: no run is up to record an exit.
+            if self.state in (ProcState.PENDING, ProcState.STARTING, ProcState.BACKING_OFF):
+                if self.runs_started:
+                    self.stopped = True
+                    self._set(ProcState.EXITED, "stopped")
+                else:
+                    self._set(ProcState.IDLE, "stopped before it started")
             self.ended_on_own = on_own
             self.active = False
+            self._settled.set()
             self.loop_done.set()
-            self.sup.changed()
+            self.ctx.changes.notify()
 
     async def _lifecycle(self) -> None:
         step = 0
@@ -165,18 +202,23 @@ class ProcessController:
             step = 0 if trio.current_time() - began >= STABLE_RUN else step
             delay = min(self.spec.backoff_initial * 2**step, self.spec.backoff_max)
             step += 1
-            self._set(ProcState.BACKING_OFF, f"restart {self.restarts + 1} in {delay:g}s")
+            limit = self.spec.max_restarts
+            of = f" of {limit}" if limit is not None else ""
+            self._set(ProcState.BACKING_OFF, f"restart {self.auto_restarts + 1}{of} in {delay:g}s")
             await trio.sleep(delay)
+            self.auto_restarts += 1
             self.restarts += 1
 
-    def _restart_wanted(self, failed: bool) -> bool:
+    def _policy_restarts(self, failed: bool) -> bool:
         policy = self.spec.restart
-        if policy is RestartPolicy.NO or (policy is RestartPolicy.ON_FAILURE and not failed):
-            return False
-        return self.spec.max_restarts is None or self.restarts < self.spec.max_restarts
+        return not (policy is RestartPolicy.NO or (policy is RestartPolicy.ON_FAILURE and not failed))
+
+    def _restart_wanted(self, failed: bool) -> bool:
+        limit = self.spec.max_restarts
+        return self._policy_restarts(failed) and (limit is None or self.auto_restarts < limit)
 
     async def _wait_dependencies(self) -> bool:
-        deps = [(self.sup.controllers[name], cond) for name, cond in self.spec.depends_on.items()]
+        deps = self.ctx.dependencies(self.spec.depends_on)
         while True:
             waiting = [f"{c.name} ({cond})" for c, cond in deps if not c.satisfies(cond)]
             if not waiting:
@@ -188,34 +230,39 @@ class ProcessController:
             message = "waiting for " + ", ".join(waiting)
             if self.state is not ProcState.PENDING or self.message != message:
                 self._set(ProcState.PENDING, message)
-            await self.sup.wait_changed()
+            await self.ctx.changes.wait()
 
     # -- one run -----------------------------------------------------------------------------------------------
 
     async def _run_once(self) -> bool:
         """Spawn, supervise and stop one run; returns whether it failed."""
         spec = self.spec
-        self.run_id = f"{self.name}.{self.sup.next_run_number()}"
+        run_id = f"{self.name}.{self.ctx.next_run_number()}"
         self.exit_code = self.exit_signal = None
+        self.pid = None  # not the last run's: a snapshot taken while this one starts has no pid yet
         self.stopped = False
         self._set(ProcState.STARTING)
-        env = self.sup.spawner.child_env(spec.env, self.run_id, self.name)
+        env = self.ctx.spawner.child_env(spec.env, run_id, self.name)
         try:
-            proc = await self.sup.spawner.spawn(spec.command, spec.cwd, env)
+            # A cancellation here (a stop, or shutdown, while the spawn waits for a worker thread) leaves no child:
+            # run_loop's cleanup takes the state out of ``starting``.
+            proc = await self.ctx.spawner.spawn(spec.command, spec.cwd, env)
         except SpawnError as exc:
+            self.run_id = run_id
             self.runs_ended += 1
             self.ended_now += 1
             self.ended_at = time.time()
             self._set(ProcState.FAILED, str(exc))
             return True
-        tree = RunTree(proc.pid, self.sup.spawner.mark(self.run_id))
+        self.run_id = run_id
+        tree = RunTree(proc.pid, self.ctx.spawner.mark(run_id))
         self.pid, self.started_at, self.ended_at = proc.pid, time.time(), None
         self.runs_started += 1
         self.started_now += 1
-        self.sup.guardian_track(proc.pid, spec.stop_signal, self.grace, tree.mark)
+        self.ctx.guardian_track(proc.pid, spec.stop_signal, self.grace, tree.mark)
         self._set(ProcState.RUNNING, spawned_message(proc.pid))
-        self.sup.first_spawn.set()
-        start_seq = self.sup.store.last_seq
+        self.ctx.first_spawn.set()
+        start_seq = self.ctx.store.last_seq
         try:
             await self._supervise(proc, tree, start_seq, env)
         finally:
@@ -226,14 +273,14 @@ class ProcessController:
         """Read the run's pipes and watch its readiness until the child exits or the run is stopped; then make sure
         nothing of it is left."""
         readers_done = trio.Event()
-        spawner = self.sup.spawner
+        spawner = self.ctx.spawner
         self._ports = PortWatch(
-            self.sup.store, self.name, tree, env=env, command=self.spec.display_command, instance=spawner.instance
+            self.ctx.store, self.name, tree, env=env, command=self.spec.display_command, instance=spawner.instance
         )
         async with trio.open_nursery() as run:
             run.start_soon(self._ports.serve)  # confirms its URLs by its listening sockets, explains taken ports
             reader_scope = trio.CancelScope(shield=True)  # readers outlive a cancellation until drained
-            run.start_soon(read_pipes, proc, self.sup.store, self.name, self.runs_started, reader_scope, readers_done)
+            run.start_soon(read_pipes, proc, self.ctx.store, self.name, self.runs_started, reader_scope, readers_done)
             run.start_soon(self._watch_ready, start_seq, env)
             outside = True  # cancelled from outside (shutdown, or a crash above us), unless the wait ends
             try:
@@ -259,15 +306,15 @@ class ProcessController:
             why = await readiness.wait_ready(
                 self.spec.ready,
                 process=self.name,
-                store=self.sup.store,
+                store=self.ctx.store,
                 since=since,
-                spawner=self.sup.spawner,
+                spawner=self.ctx.spawner,
                 cwd=self.spec.cwd,
                 env=env,
                 on_failure=self._probe_failed,
             )
         except Exception as exc:  # a broken probe must not take the run down with it
-            self.sup.store.note(f"readiness check {self.spec.ready.describe()} failed: {exc!r}", self.name, "warn")
+            self.ctx.store.note(f"readiness check {self.spec.ready.describe()} failed: {exc!r}", self.name, "warn")
             return
         if self.state is ProcState.RUNNING:
             self._set(ProcState.READY, why)
@@ -285,8 +332,8 @@ class ProcessController:
     async def _stop(self, proc: trio.Process, tree: RunTree, *, ordered: bool, readers_done: trio.Event) -> None:
         """Make sure nothing of this run is left: signal, grace, SIGKILL, reap, drain. Runs shielded."""
         if ordered:
-            for dependent in self.sup.dependents_of(self.name):
-                await dependent.loop_done.wait()
+            for dependent in self.ctx.dependents_of(self.name):
+                await dependent.wait_stopped()
         requested = proc.returncode is None
         tree.rescan()
         if requested or tree.alive():
@@ -295,31 +342,21 @@ class ProcessController:
             self._set(ProcState.STOPPING, f"{what}{sig.name}, {self.grace:g}s grace")
             tree.signal(sig)
             self._stop_how = sig.name
-            if not await self._gone_within(proc, tree, self.grace, force=True):
+            if not await tree.gone_within(proc, self.grace, force=self.ctx.force):
                 tree.rescan()
-                forced = self.sup.force.is_set()  # a second Ctrl-C said so; say what it does
-                why = "skipping the grace period" if forced else f"still running after {self.grace:g}s"
-                self.sup.store.note(f"{why}: SIGKILL", self.name, "warn")
+                # a second Ctrl-C ended the grace period (the app said "skipping grace periods"), or it ran out
+                forced = self.ctx.force.is_set()
+                why = "grace skipped" if forced else f"still running after {self.grace:g}s"
+                self.ctx.store.note(f"{why}: SIGKILL", self.name, "warn")
                 tree.signal(9)
-                self._stop_how = "SIGKILL, grace skipped" if forced else f"SIGKILL after {self.grace:g}s"
-                await self._gone_within(proc, tree, KILL_WAIT, force=False)
+                self._stop_how = f"{why}: SIGKILL" if forced else f"SIGKILL after {self.grace:g}s"
+                await tree.gone_within(proc, KILL_WAIT)
             self.stopped = requested
         await proc.wait()
-        self.sup.spawner.forget(proc.pid)
-        self.sup.guardian_untrack(proc.pid)
+        self.ctx.spawner.forget(proc.pid)
+        self.ctx.guardian_untrack(proc.pid)
         with trio.move_on_after(DRAIN_WAIT):
             await readers_done.wait()
-
-    async def _gone_within(self, proc: trio.Process, tree: RunTree, seconds: float, *, force: bool) -> bool:
-        with trio.move_on_after(seconds):
-            delay = 0.01
-            while proc.poll() is None or tree.alive():
-                if force and self.sup.force.is_set():
-                    return False
-                await trio.sleep(delay)
-                delay = min(delay * 2, 0.1)
-            return True
-        return False
 
     def _record_exit(self, proc: trio.Process) -> bool:
         code = proc.returncode
@@ -327,14 +364,19 @@ class ProcessController:
         self.ended_now += 1
         self.ended_at = time.time()
         self.exit_code, self.exit_signal = (None, -code) if code is not None and code < 0 else (code, None)
-        self.sup.store.run_ended(self.name, self.runs_started, clean=code == 0 and not self.stopped)
-        self.sup.store.clear_urls(self.name)
+        self.ctx.store.run_ended(self.name, self.runs_started, clean=code == 0 and not self.stopped)
+        self.ctx.store.clear_urls(self.name)
         failed = not self.stopped and (self.exit_signal is not None or bool(self.exit_code))
         if self.stopped:
             self._set(ProcState.EXITED, f"stopped ({self._stop_how})")
-        elif failed:
+            return failed
+        gave_up = ""
+        if self._policy_restarts(failed) and not self._restart_wanted(failed) and not self._stop_requested:
+            count = self.auto_restarts  # the policy would restart it, but this activation's budget is spent
+            gave_up = f"gave up after {count} restart{'s' if count != 1 else ''}: "
+        if failed:
             why = self._ports.note if self._ports else ""  # "port 5173 is taken by pid 1234 (...)"
-            self._set(ProcState.FAILED, self.info().describe_exit() + (f"; {why}" if why else ""))
+            self._set(ProcState.FAILED, gave_up + self.info().describe_exit() + (f"; {why}" if why else ""))
         else:
-            self._set(ProcState.EXITED, "exit code 0")
+            self._set(ProcState.EXITED, gave_up + "exit code 0")
         return failed

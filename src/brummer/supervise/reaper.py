@@ -1,8 +1,10 @@
 """Reaping orphans: descendants re-parented to brummer (a subreaper) when their parent died.
 
 Trio reaps the children it spawned; anything else that becomes our child is an orphan from some run's tree. When it
-exits it must be reaped (or it stays a zombie and keeps its process group "alive"). The reaper waits on SIGCHLD (and
-polls once a second as a backstop) and reaps only pids that Trio does not manage, so it never steals an exit status.
+exits it must be reaped (or it stays a zombie and keeps its process group "alive"). The reaper wakes on SIGCHLD
+only and reaps only pids that Trio does not manage, so it never steals an exit status. While a fork is in flight
+(its pid not registered yet) it waits for the spawner to finish rather than retrying on a timer; SIGCHLDs that
+arrive meanwhile are kept by the signal receiver, and one round reaps every orphan that has exited.
 """
 
 from __future__ import annotations
@@ -52,7 +54,6 @@ async def serve_reaper(spawner: Spawner, *, task_status: trio.TaskStatus[None] =
         await trio.sleep_forever()
     with trio.open_signal_receiver(signal.SIGCHLD) as signals:
         task_status.started()
-        while True:
-            with trio.move_on_after(1.0):
-                await signals.__anext__()
+        async for _ in signals:
+            await spawner.wait_no_spawn()
             reap_orphans(spawner)

@@ -60,6 +60,7 @@ class Spawner:
         self.base_env = dict(os.environ if base_env is None else base_env)
         self.managed: set[int] = set()
         self.spawning = 0  # Trio forks in a worker thread: until the pid is registered, the reaper must wait
+        self._spawned = trio.lowlevel.ParkingLot()  # woken when no fork is in flight any more
 
     def mark(self, run_id: str) -> str:
         return f"{self.instance}/{run_id}"
@@ -81,10 +82,17 @@ class Spawner:
         self.spawning += 1
         try:
             proc: trio.Process = await trio.lowlevel.open_process(argv, **options)
+            self.managed.add(proc.pid)
         finally:
             self.spawning -= 1
-        self.managed.add(proc.pid)
+            if not self.spawning:
+                self._spawned.unpark_all()
         return proc
+
+    async def wait_no_spawn(self) -> None:
+        """Return once no fork is in flight (at once if none is)."""
+        while self.spawning:
+            await self._spawned.park()
 
     async def spawn(self, command: str | tuple[str, ...], cwd: Path, env: Mapping[str, str]) -> trio.Process:
         """Start ``command`` in its own session with piped stdout/stderr; raise SpawnError if it cannot start."""

@@ -1,22 +1,32 @@
-"""Process states and the snapshot of one process that the UI and MCP read.
+"""Process states and the snapshot of one process that every reader (panel, printer, MCP, proxy, remote CLI) reads.
 
 ::
 
-    pending → starting → running → ready ─┐
-                 │          │             ├→ stopping → exited (code or signal)
-                 │          └─────────────┘        └→ failed → backing-off → starting (restart policy)
-                 └→ failed (spawn error)
+    idle → pending → starting → running → ready ─┐
+     ▲        │         │          │             ├→ stopping → exited (code, signal, or stopped by brummer)
+     │        │         │          └─────────────┘        └→ failed → backing-off → starting
+     │        │         └→ failed (spawn error)                (restart policy, up to max_restarts)
+     │        └→ failed (a dependency can no longer be met)
+     └─ stopped before its first run began (from pending or starting)
+
+``idle``: never started (not asked to run, or stopped before its first run began). ``pending``: asked to run and
+waiting for its dependencies; with none to wait for, a process goes from ``idle`` (or ``exited``/``failed``, when it
+is started again) straight to ``starting``.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 import signal
 from dataclasses import dataclass, field
 
+from brummer.config.spec import ProcessSpec
+
 
 class ProcState(enum.StrEnum):
-    PENDING = "pending"  # not started, or waiting for its dependencies
+    IDLE = "idle"  # never started: not asked to run, or stopped before its first run began
+    PENDING = "pending"  # asked to run, waiting for its dependencies
     STARTING = "starting"  # being spawned
     RUNNING = "running"  # spawned, not (yet) ready
     READY = "ready"  # its readiness check passed
@@ -32,6 +42,24 @@ class ProcState(enum.StrEnum):
     @property
     def ended(self) -> bool:
         return self in (ProcState.EXITED, ProcState.FAILED)
+
+
+# A task that runs to its end rather than serving: a script named like one (``build``, ``test:unit``, ``lint-fix``)
+# whose name and command say nothing of watching or serving. An agent that starts one is told to wait for its exit,
+# not its readiness.
+ONE_SHOT_NAME = re.compile(
+    r"(?:^|[:/])(?:build|test|tests|lint|typecheck|type-check|check|format|fmt|compile|clean|coverage|e2e|ci"
+    r"|install|prepare|migrate|seed|generate|codegen|gen)(?:$|[:_-])"
+)
+NOT_ONE_SHOT = re.compile(r"(?:^|[\s:/_-])(?:--watch\S*|-w|watch|serve|server|dev|start|preview)(?:$|[\s:_-])")
+
+
+def looks_one_shot(spec: ProcessSpec) -> bool:
+    """Whether ``spec`` looks like a task that ends by itself (see ``ONE_SHOT_NAME``). A process with a readiness
+    check of its own (http, tcp, log, exec) is a service whatever its name."""
+    if spec.ready.kind not in ("url", "none") or not ONE_SHOT_NAME.search(spec.name):
+        return False
+    return not NOT_ONE_SHOT.search(f"{spec.name} {spec.display_command}")
 
 
 def signal_name(signum: int) -> str:
@@ -61,10 +89,14 @@ class ProcessInfo:
     exit_code: int | None = None
     exit_signal: int | None = None  # set when the process died from a signal
     stopped: bool = False  # the last run was stopped by brummer (not a crash)
-    restarts: int = 0
+    restarts: int = 0  # every restart in this brummer's life: automatic ones and requested ones (panel r, MCP)
     ready: bool = False
     message: str = ""  # why it is in this state, for people ("waiting for db (ready)", "exit code 1")
     urls: tuple[str, ...] = field(default_factory=tuple)
+    active: bool = False  # asked to run and not stopped yet: waiting, running, backing off (until it ends)
+    run: int = 0  # this process's current or last run, counted from 1 (its log lines carry it); 0 before the first
+    one_shot: bool = False  # a task that runs to its end (build, test, lint...) rather than a server
+    ready_check: str = "url"  # how readiness is decided ("url", "http http://...", "log ...", "none": never)
 
     def uptime(self, now: float) -> float | None:
         if self.started_at is None or not self.state.alive:

@@ -5,12 +5,16 @@
 stops its run, each one waiting for its dependents first, so processes stop in reverse dependency order.
 
 The ``Supervisor`` is also the control surface for the CLI, the panel and MCP: ``start``/``stop``/``restart`` by
-name (idempotent, known names only) and ``snapshot`` for reading.
+name (idempotent, known names only), and the one way to read a process: ``snapshot()`` / ``info(name)``, immutable
+``ProcessInfo``s (``names()`` and ``knows(name)`` for the names alone). Its controllers are its own: it hands each
+one a ``ProcessContext`` rather than itself.
+
+``start`` and ``restart`` answer once the new run is spawned (or waits for its dependencies, or failed), with its
+pid and state, never with the state from before; they do not wait for readiness (``wait_for`` does).
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
 
 import trio
@@ -19,10 +23,13 @@ from brummer.bus import Bus
 from brummer.config.spec import ProcessSpec, ProjectSpec
 from brummer.errors import ProcessControlError
 from brummer.logs.store import LogStore
+from brummer.supervise.context import ProcessContext
 from brummer.supervise.process import ProcessController
 from brummer.supervise.spawn import Spawner
 from brummer.supervise.state import ProcessInfo, ProcState
 from brummer.supervise.watchdog import Guardian
+
+SETTLE_WAIT = 5.0  # how long start/restart wait for the spawn before answering anyway (state: starting)
 
 
 class Supervisor:
@@ -40,50 +47,45 @@ class Supervisor:
         self.bus = bus
         self.spawner = spawner
         self.guardian = guardian
-        self.controllers = {name: ProcessController(spec, self) for name, spec in project.processes.items()}
         self.force = force if force is not None else trio.Event()  # a second Ctrl-C: skip grace periods
         self.first_spawn = trio.Event()
         # Called before any process is activated; raises ProcessControlError to refuse (a headless brummer mcp
         # takes the project's lock there, and refuses while a brummer up holds it).
         self.admit: Callable[[], None] | None = None
-        self._runs = itertools.count(1)
-        self._changed = trio.lowlevel.ParkingLot()
         self._nursery: trio.Nursery | None = None
         self._dependents: dict[str, list[str]] = {name: [] for name in project.processes}
         for name, spec in project.processes.items():
             for dep in spec.depends_on:
                 self._dependents[dep].append(name)
-
-    # -- for controllers -----------------------------------------------------------------------------------
-
-    def next_run_number(self) -> int:
-        return next(self._runs)
-
-    def changed(self) -> None:
-        self._changed.unpark_all()
-
-    async def wait_changed(self) -> None:
-        await self._changed.park()
-
-    def dependents_of(self, name: str) -> list[ProcessController]:
-        return [self.controllers[d] for d in self._dependents.get(name, ())]
-
-    def guardian_track(self, pid: int, signum: int, grace: float, mark: str) -> None:
-        if self.guardian is not None:
-            self.guardian.track(pid, pid, int(signum), grace, mark)
-
-    def guardian_untrack(self, pid: int) -> None:
-        if self.guardian is not None:
-            self.guardian.untrack(pid)
+        self._controllers: dict[str, ProcessController] = {}
+        self._context = ProcessContext(
+            store, bus, spawner, guardian, self.force, self.first_spawn, self._controllers, self._dependents
+        )
+        for name, spec in project.processes.items():
+            self._controllers[name] = ProcessController(spec, self._context)
 
     # -- control surface -----------------------------------------------------------------------------------
 
     def _controller(self, name: str) -> ProcessController:
         try:
-            return self.controllers[name]
+            return self._controllers[name]
         except KeyError:
-            known = ", ".join(self.controllers) or "none"
+            known = ", ".join(self._controllers) or "none"
             raise ProcessControlError(f"unknown process {name!r} (known: {known})") from None
+
+    def names(self) -> list[str]:
+        """Every process of the project, in discovery order."""
+        return list(self._controllers)
+
+    def knows(self, name: str) -> bool:
+        return name in self._controllers
+
+    def changed(self) -> None:
+        self._context.changes.notify()
+
+    async def wait_changed(self) -> None:
+        """Return after the next change of any process (state, activity)."""
+        await self._context.changes.wait()
 
     def activate(self, names: Sequence[str]) -> list[str]:
         """Start the loop of each name (and of its dependencies) that is not active; returns those started."""
@@ -111,26 +113,33 @@ class Supervisor:
         """Add a process the project's files do not name, or replace one that is not active: ``brummer smoke``
         runs its checks, one after another, as one more process. Its ``depends_on`` also orders the shutdown: a
         check depends on what it tests, so that stops only after the check."""
-        old = self.controllers.get(spec.name)
+        old = self._controllers.get(spec.name)
         if old is not None and old.active:
             raise ProcessControlError(f"{spec.name} is running: it cannot be redefined now")
-        unknown = [dep for dep in spec.depends_on if dep not in self.controllers or dep == spec.name]
+        unknown = [dep for dep in spec.depends_on if dep not in self._controllers or dep == spec.name]
         if unknown:
             raise ProcessControlError(f"{spec.name} depends on unknown processes: {', '.join(unknown)}")
         for dependents in self._dependents.values():
             if spec.name in dependents:
                 dependents.remove(spec.name)
-        self.controllers[spec.name] = ProcessController(spec, self)
+        self._controllers[spec.name] = ProcessController(spec, self._context)
         self._dependents.setdefault(spec.name, [])
         for dep in spec.depends_on:
             self._dependents[dep].append(spec.name)
         self.changed()
 
     async def start(self, name: str) -> tuple[bool, ProcessInfo]:
-        """Start ``name`` (with its dependencies) unless it is active; (whether it started, its state)."""
+        """Start ``name`` (with its dependencies) unless it is active; (whether it started, its state once the new
+        run was spawned: see ``ProcessController.settled``)."""
+        ctrl = self._controller(name)
         started = name in self.activate([name])
-        await trio.lowlevel.checkpoint()
-        return started, self.info(name)
+        await self._settle(ctrl)
+        return started, ctrl.info()
+
+    @staticmethod
+    async def _settle(ctrl: ProcessController) -> None:
+        with trio.move_on_after(SETTLE_WAIT):
+            await ctrl.settled()
 
     async def stop(self, name: str) -> tuple[bool, ProcessInfo]:
         """Stop ``name`` gracefully and wait until its run is gone; (whether it was active, its state)."""
@@ -143,27 +152,30 @@ class Supervisor:
         return True, ctrl.info()
 
     async def restart(self, name: str) -> ProcessInfo:
+        """Stop ``name`` if it runs, start it again (a new budget of automatic restarts), and answer once the new
+        run is spawned."""
         ctrl = self._controller(name)
         await self.stop(name)
-        ctrl.restarts += 1
-        self.activate([name])
-        await trio.lowlevel.checkpoint()
+        if name in self.activate([name]):
+            ctrl.count_restart()
+        await self._settle(ctrl)
         return ctrl.info()
 
     def info(self, name: str) -> ProcessInfo:
         return self._controller(name).info()
 
     def snapshot(self) -> list[ProcessInfo]:
-        return [ctrl.info() for ctrl in self.controllers.values()]
+        return [ctrl.info() for ctrl in self._controllers.values()]
 
     @property
     def idle(self) -> bool:
-        return not any(ctrl.active for ctrl in self.controllers.values())
+        """No process is active (none asked to run is waiting, running or backing off)."""
+        return not any(ctrl.active for ctrl in self._controllers.values())
 
     def finished(self) -> bool:
         """Nothing is active, and every process that ran last ended on its own (not stopped on request: after a
         stop from the panel or an agent, brummer stays up for the next request)."""
-        ran = [c for c in self.controllers.values() if c.runs_started or c.state is ProcState.FAILED]
+        ran = [c for c in self._controllers.values() if c.runs_started or c.state is ProcState.FAILED]
         return self.idle and all(c.ended_on_own for c in ran)
 
     async def wait_idle(self) -> None:
@@ -173,7 +185,7 @@ class Supervisor:
 
     def outcome(self) -> int:
         """0 if every process that ran succeeded, else 1."""
-        ran = [c for c in self.controllers.values() if c.runs_ended or c.state is ProcState.FAILED]
+        ran = [c for c in self._controllers.values() if c.runs_ended or c.state is ProcState.FAILED]
         return 0 if all(c.state is ProcState.EXITED and not c.exit_signal and not c.exit_code for c in ran) else 1
 
 

@@ -7,6 +7,10 @@ run's group or carries the run's mark: brummer never signals a process it did no
 other projects' dev servers by port and name).
 
 Escapees are signalled through a pidfd opened *before* re-checking the mark, so a recycled pid cannot be hit.
+
+Waiting for a run to be gone (``RunTree.wait_gone``) sleeps on pidfds, which become readable when their process
+exits; the group is read again only after the processes seen in it have ended. Without pidfds (macOS, old kernels)
+it polls with a growing interval.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ import contextlib
 import os
 import signal
 import sys
+from collections.abc import Iterator
+
+import trio
 
 LINUX = sys.platform.startswith("linux")
 RUN_VAR = "BRUMMER_RUN"
@@ -82,6 +89,11 @@ def group_alive(pgid: int) -> bool:
         return True
     if not LINUX:
         return True
+    return any(True for _ in group_members(pgid))
+
+
+def group_members(pgid: int) -> Iterator[int]:
+    """The live (not zombie) processes of group ``pgid`` (Linux: from /proc)."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -92,8 +104,7 @@ def group_alive(pgid: int) -> bool:
             continue
         fields = stat[stat.rfind(b")") + 2 :].split()
         if len(fields) > 2 and int(fields[2]) == pgid and fields[0] != b"Z":
-            return True
-    return False
+            yield int(entry)
 
 
 def signal_group(pgid: int, sig: int) -> bool:
@@ -152,3 +163,65 @@ class RunTree:
     def alive(self) -> bool:
         self.escapees = {pid for pid in self.escapees if pid_alive(pid)}
         return bool(self.escapees) or group_alive(self.pgid)
+
+    async def gone_within(self, proc: trio.Process, seconds: float, force: trio.Event | None = None) -> bool:
+        """Whether ``proc`` (the run's child) and the whole tree are gone within ``seconds``; False as soon as
+        ``force`` is set (a second Ctrl-C). Wakes on the exits themselves (pidfds) and on the event, not a timer."""
+        if proc.poll() is not None and not self.alive():
+            return True
+        gone = False
+        with trio.move_on_after(seconds):
+            async with trio.open_nursery() as race:
+
+                async def until_gone() -> None:
+                    nonlocal gone
+                    await proc.wait()
+                    await self.wait_gone()
+                    gone = True
+                    race.cancel_scope.cancel()
+
+                race.start_soon(until_gone)
+                if force is not None:
+                    await force.wait()
+                    race.cancel_scope.cancel()
+        return gone
+
+    async def wait_gone(self) -> None:
+        """Return once no process of the run is left (its group and its escapees). Sleeps on the pidfds of the
+        processes it sees; reads the group again only once they have all ended (a member may have forked)."""
+        delay = 0.01
+        while self.alive():
+            fds = self._pidfds()
+            if not fds:  # no pidfds here, or every process ended while we looked: look again soon
+                await trio.sleep(delay)
+                delay = min(delay * 2, 0.1)
+                continue
+            try:
+                for fd in fds:
+                    await trio.lowlevel.wait_readable(fd)  # readable once that process has exited
+            finally:
+                for fd in fds:
+                    trio.lowlevel.notify_closing(fd)
+                    os.close(fd)
+
+    def _pidfds(self) -> list[int]:
+        """pidfds of the run's live processes, each checked to be one of them after it was pinned (a pid seen in
+        /proc may have been recycled before the pidfd was opened)."""
+        if not LINUX or not hasattr(os, "pidfd_open"):
+            return []
+        needle = b"\0" + f"{RUN_VAR}={self.mark}".encode() + b"\0"
+        fds = []
+        for pid in [*group_members(self.pgid), *self.escapees]:
+            try:
+                fd = os.pidfd_open(pid)
+            except OSError:
+                continue
+            try:
+                ours = os.getpgid(pid) == self.pgid or _environ_has(pid, needle)
+            except OSError:
+                ours = False
+            if ours:
+                fds.append(fd)
+            else:
+                os.close(fd)
+        return fds

@@ -81,9 +81,6 @@ class Panel:
         processes = tuple(sup.snapshot())
         names = [p.name for p in processes]
         view.settle(names)
-        idle = frozenset(
-            name for name, c in sup.controllers.items() if not c.active and not c.runs_started and not c.runs_ended
-        )
         groups = [g for g in store.errors.groups() if g.last_seq > view.cleared.get(g.process, 0)]
         layout = plan(height, names, len(groups), view)
         errors = tuple(
@@ -109,7 +106,6 @@ class Panel:
             width=width,
             height=height,
             processes=processes,
-            idle=idle,
             logs=self.tail(layout.log_rows),
             errors=errors if layout.error_rows else (),
             error_total=len(groups),
@@ -177,7 +173,7 @@ class Panel:
     async def read_keys(self, fd: int, nursery: trio.Nursery) -> None:
         decoder = KeyDecoder()
         while data := await read_chunks(fd):
-            names = list(self.runtime.supervisor.controllers)
+            names = self.runtime.supervisor.names()
             for key in decoder.feed(data):
                 command = handle_key(self.view, key, names, self.clock(), self.runtime.store.last_seq)
                 if command is not None:
@@ -197,7 +193,7 @@ class Panel:
             if command.action == "restart":
                 self.view.say(f"restarting {name}", now)
                 await sup.restart(name)
-            elif sup.controllers[name].active:
+            elif sup.info(name).active:
                 self.view.say(f"stopping {name}", now)
                 await sup.stop(name)
             else:

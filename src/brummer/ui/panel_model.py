@@ -66,7 +66,6 @@ class PanelSnapshot:
     width: int
     height: int
     processes: tuple[ProcessInfo, ...]
-    idle: frozenset[str] = frozenset()  # known but never asked to run (``brummer up web`` leaves the rest)
     logs: tuple[LogLine, ...] = ()
     errors: tuple[ErrorRow, ...] = ()  # newest first, already cut to what fits
     error_total: int = 0

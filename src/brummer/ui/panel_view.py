@@ -24,6 +24,7 @@ from brummer.ui.plain import colour_for
 from brummer.ui.render_text import colour_style, log_text, one_line
 
 STATE_STYLES = {
+    ProcState.IDLE: "dim",
     ProcState.PENDING: "dim",
     ProcState.STARTING: "blue",
     ProcState.RUNNING: "cyan",
@@ -160,10 +161,7 @@ def _table(snap: PanelSnapshot, view: ViewState, layout: Plan) -> Table:
         selected = info.name == view.selected
         name = Text("› " if selected else "  ", style="bold")
         name.append(one_line(info.name), style=colour_style(colour_for(info.name)) + Style(bold=selected))
-        if info.name in snap.idle:
-            state = Text("off", style="dim")
-        else:
-            state = Text(str(info.state), style=STATE_STYLES.get(info.state, ""))
+        state = Text(str(info.state), style=STATE_STYLES.get(info.state, ""))
         cells: list[Text] = [name, state]
         if wide:
             cells.append(Text(str(info.pid) if info.pid else "", style="dim"))
@@ -278,7 +276,7 @@ def _footer(snap: PanelSnapshot, view: ViewState) -> Text:
 
 def summary(processes: tuple[ProcessInfo, ...]) -> Text:
     """How each process ended, printed on the normal screen after the panel leaves the alternate one."""
-    ran = [info for info in processes if info.state is not ProcState.PENDING]
+    ran = [info for info in processes if info.state is not ProcState.IDLE or info.message]
     width = max([len(info.name) for info in ran] + [0])
     text = Text()
     for info in ran:

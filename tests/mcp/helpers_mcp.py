@@ -24,6 +24,7 @@ from trio_websocket import ConnectionClosed, open_websocket_url
 from brummer import registry
 from brummer.config import ProjectSpec
 from brummer.mcp.server import serve_mcp
+from brummer.proxy.service import Proxy, serve_proxy
 from brummer.runtime import Runtime
 from helpers import PY, Running, load, running, write_project
 
@@ -95,18 +96,28 @@ def web_url(project: ProjectSpec) -> str:
 
 
 @asynccontextmanager
-async def serving(project: ProjectSpec, names: list[str] | None = None, *, echo: bool = False) -> AsyncIterator[Served]:
-    """A real supervisor running ``names`` with the MCP service on 127.0.0.1, any free port."""
+async def serving(
+    project: ProjectSpec, names: list[str] | None = None, *, echo: bool = False, proxy: bool = False
+) -> AsyncIterator[Served]:
+    """A real supervisor running ``names`` with the MCP service on 127.0.0.1, any free port; with ``proxy``, the
+    recording proxy in front of every URL too (on free ports)."""
     async with running(project, names) as run:
         runtime = Runtime(project, run.sup, run.store, run.bus)
-        async with trio.open_nursery() as nursery:
-            urls = await nursery.start(functools.partial(serve_mcp, runtime, port=0, echo=echo))
-            found = own_entry(project.root)
-            assert found.token is not None
-            try:
-                yield Served(run, runtime, urls, found.token)
-            finally:
-                nursery.cancel_scope.cancel()
+        runtime.proxy = Proxy(project, run.bus, run.store) if proxy else None
+        try:
+            async with trio.open_nursery() as nursery:
+                if runtime.proxy is not None:
+                    await nursery.start(serve_proxy, runtime, runtime.proxy)
+                urls = await nursery.start(functools.partial(serve_mcp, runtime, port=0, echo=echo))
+                found = own_entry(project.root)
+                assert found.token is not None
+                try:
+                    yield Served(run, runtime, urls, found.token)
+                finally:
+                    nursery.cancel_scope.cancel()
+        finally:
+            if runtime.proxy is not None:
+                runtime.proxy.close()
 
 
 def own_entry(root: Path) -> registry.Entry:

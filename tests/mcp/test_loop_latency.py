@@ -130,23 +130,27 @@ async def test_hostile_calls_leave_the_loop_free(tmp_path: Path) -> None:
             with trio.fail_after(120):  # before: `((a+)+)+$` never returned
                 async with trio.open_nursery() as nursery:
                     nursery.start_soon(ping)
-                    long = await agent.tool("logs_tail", name="long", limit=5, stream="stdout")
+                    long = await agent.tool("logs_tail", name="long", limit=5, stream="stdout", detail=True)
                     assert long["count"] == 5 and all(line["length"] > 65_000 for line in long["lines"])
                     whole = await agent.tool(
-                        "logs_tail", name="long", stream="stdout", limit=100, max_line_chars=66_560
+                        "logs_tail", name="long", stream="stdout", limit=100, max_line_chars=66_560, detail=True
                     )
                     assert whole["truncated"] and 10 <= whole["count"] < 31 and "length" not in whole["lines"][0]
                     for pattern in ("(a+)+$", "((a+)+)+$"):
-                        found_lines = await agent.tool("logs_search", pattern=pattern, name="hostile", limit=1000)
+                        found_lines = await agent.tool(
+                            "logs_search", pattern=pattern, name="hostile", limit=1000, detail=True
+                        )
                         assert found_lines["count"] == 40  # the lines of a's only, not those ending in "!"
-                    tail = await agent.tool("logs_tail", name="many", limit=10_000)
+                    tail = await agent.tool("logs_tail", name="many", limit=10_000, detail=True)
                     assert tail["truncated"] and tail["earlier"]["limit"] == 10_000 - tail["count"]
                     await trio.sleep(0.5)
                     nursery.cancel_scope.cancel()
 
             late = 0.0
             with trio.fail_after(120):
-                while (page := await agent.tool("logs_tail", name="flood", since=since, limit=10_000))["lines"]:
+                while (page := await agent.tool("logs_tail", name="flood", since=since, limit=10_000, detail=True))[
+                    "lines"
+                ]:
                     for line in page["lines"]:
                         if line["stream"] == "stdout":
                             late = max(late, line["time"] - float(line["text"].split(" ", 1)[0]))
@@ -173,7 +177,7 @@ async def test_sigterm_during_a_hostile_search(tmp_path: Path) -> None:
         async with connect(found) as agent:
             printed = await agent.tool("wait_for", name="hostile", condition="log", pattern="printed")
             assert printed["met"]
-            request = {"name": "logs_search", "arguments": {"pattern": "((a+)+)+$", "limit": 10_000}}
+            request = {"name": "logs_search", "arguments": {"pattern": "((a+)+)+$", "limit": 10_000, "detail": True}}
             await agent.ws.send_message(
                 json.dumps({"jsonrpc": "2.0", "id": 99, "method": "tools/call", "params": request})
             )

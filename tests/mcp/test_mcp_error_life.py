@@ -74,10 +74,8 @@ async def test_errors_list_hides_what_a_clean_cycle_resolved_and_shows_it_on_req
     with trio.fail_after(60):
         async with serving(load(project(tmp_path))) as served, served.ws() as client:
             before = await until(client, "errors_list", lambda a: a["total"] == 2)
-            assert {(g["location"], g["state"]) for g in before["errors"]} == {
-                ("src/App.ts:1:14", "open"),
-                ("src/App.ts:2:14", "open"),
-            }
+            assert {g["location"] for g in before["errors"]} == {"src/App.ts:1:14", "src/App.ts:2:14"}
+            assert all("state" not in g for g in before["errors"])  # compact: only open ones, so no state
             (tmp_path / "gate").touch()  # tsc reports the fix: "Found 1 error", then "Found 0 errors"
             after = await until(client, "errors_list", lambda a: a["total"] == 0)
             assert after["errors"] == []
@@ -88,7 +86,8 @@ async def test_errors_list_hides_what_a_clean_cycle_resolved_and_shows_it_on_req
                 ("src/App.ts:1:14", "resolved", "tsc: Found 1 error"),
                 ("src/App.ts:2:14", "resolved", "tsc: Found 0 errors"),
             }
-            assert all(isinstance(g["resolved_at"], float) and g["reopened"] == 0 for g in everything["errors"])
+            full = await call(client, "errors_list", include_resolved=True, detail=True)
+            assert all(isinstance(g["resolved_at"], float) and g["reopened"] == 0 for g in full["errors"])
             assert "resolved" in text_of(result) and "tsc: Found 0 errors" in text_of(result)
             resource = await client.read_resource("brummer://errors")
             document = json.loads(resource.contents[0].text)  # type: ignore[union-attr]
@@ -100,7 +99,7 @@ async def test_a_clean_lint_run_resolves_the_errors_of_the_run_before(tmp_path: 
         async with serving(load(project(tmp_path)), ["types"]) as served, served.ws() as client:
             await call(client, "scripts_run", name="lint")
             await call(client, "wait_for", name="lint", condition="exited")
-            first = await until(client, "errors_list", lambda a: a["total"] == 4, name="lint")
+            first = await until(client, "errors_list", lambda a: a["total"] == 4, name="lint", detail=True)
             assert {g["family"] for g in first["errors"]} == {"eslint"}
             await call(client, "scripts_run", name="lint")  # fixed: eslint prints nothing and exits 0
             await until(client, "errors_list", lambda a: a["total"] == 0, name="lint")

@@ -223,7 +223,9 @@ async def post_head(found: Found, content_length: int) -> int:
 
 
 def tail_call(request_id: int, name: str, limit: int) -> str:
-    return frame("tools/call", request_id, name="logs_tail", arguments={"name": name, "limit": limit, "since": 0})
+    return frame(
+        "tools/call", request_id, name="logs_tail", arguments={"name": name, "limit": limit, "since": 0, "detail": True}
+    )
 
 
 # -- brummer up: memory and CPU ------------------------------------------------------------------------------------
@@ -239,11 +241,18 @@ async def test_a_client_pipelining_without_reading_costs_bounded_memory_and_its_
         async with Client(ws_transport(found.ws, found.token), mode="legacy") as healthy:
 
             async def notes() -> str:
-                tail = structured(await healthy.call_tool("logs_tail", {"name": "brummer", "limit": 1000}))
+                tail = structured(
+                    await healthy.call_tool("logs_tail", {"name": "brummer", "limit": 1000, "detail": True})
+                )
                 return "\n".join(line["text"] for line in tail["lines"])
 
             with trio.fail_after(60):
-                while structured(await healthy.call_tool("logs_tail", {"name": "dump", "limit": 5}))["count"] < 5:
+                while (
+                    structured(await healthy.call_tool("logs_tail", {"name": "dump", "limit": 5, "detail": True}))[
+                        "count"
+                    ]
+                    < 5
+                ):
                     await trio.sleep(0.2)
             await until_quiet(pid, 60)
             baseline = memory_kib(pid, "VmRSS")
@@ -267,7 +276,12 @@ async def test_a_client_pipelining_without_reading_costs_bounded_memory_and_its_
             assert "1 slow client dropped so far" in await notes()
 
             with trio.fail_after(20):  # a well-behaved client is unaffected
-                assert structured(await healthy.call_tool("logs_tail", {"name": "dump", "limit": 5}))["count"] == 5
+                assert (
+                    structured(await healthy.call_tool("logs_tail", {"name": "dump", "limit": 5, "detail": True}))[
+                        "count"
+                    ]
+                    == 5
+                )
 
 
 async def test_stuck_subscribers_cost_a_healthy_subscriber_nothing(tmp_path: Path) -> None:

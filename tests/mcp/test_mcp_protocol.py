@@ -190,14 +190,14 @@ async def test_big_messages(tmp_path: Path) -> None:
                 # An 8 MB log dump comes in pages of about 1 MiB, each continuing exactly where the last stopped.
                 since, seen, sizes = 0, [], []
                 while len(seen) < 8000:
-                    arguments = {"name": "wide", "limit": 8000, "since": since, "stream": "stdout"}
+                    arguments = {"name": "wide", "limit": 8000, "since": since, "stream": "stdout", "detail": True}
                     page = structured(await client.call_tool("logs_tail", arguments))
                     seen += [int(line["text"][:5]) for line in page["lines"]]
                     sizes.append(len(json.dumps(page)))
                     assert page["truncated"] == (len(seen) < 8000) and page["earlier"] is None
                     since = page["next"]
                 assert seen == list(range(8000)) and 7 <= len(sizes) <= 11 and max(sizes) < 1_200_000
-                tail = {"name": "wide", "limit": 8000, "stream": "stdout"}
+                tail = {"name": "wide", "limit": 8000, "stream": "stdout", "detail": True}
                 newest = structured(await client.call_tool("logs_tail", tail))
                 assert newest["truncated"] and newest["lines"][-1]["text"].startswith("07999")  # a tail: the newest
                 left_out = newest["earlier"]

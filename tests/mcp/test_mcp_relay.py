@@ -46,7 +46,9 @@ async def test_the_relay_says_one_line_when_brummer_up_dies_while_it_sends(tmp_p
         assert (await relay.request("initialize", 1, **LEGACY))["result"]["serverInfo"]["name"] == "brummer"
 
         # An answer of about a megabyte that nobody reads: the relay's frames direction blocks on its stdout.
-        await relay.send(frame("tools/call", 2, name="logs_tail", arguments={"name": "chatty", "limit": 10000}))
+        await relay.send(
+            frame("tools/call", 2, name="logs_tail", arguments={"name": "chatty", "limit": 10000, "detail": True})
+        )
         assert relay.process.stdout is not None
         stdout = relay.process.stdout.fileno()
         with trio.fail_after(30):

@@ -43,7 +43,7 @@ async def test_scripts_tools(tmp_path: Path) -> None:
             web, job, idle = listed["processes"]
             assert (web["name"], web["source"], web["default"]) == ("web", "brummer.toml", True)
             assert "server.py" in web["command"]
-            assert (job["name"], job["state"], job["default"]) == ("job", "idle", False)
+            assert (job["name"], job["state"], "default" in job) == ("job", "idle", False)  # compact: no falsy
             assert job["command"] == "echo job says hello; echo done; exit 3"
             assert idle["name"] == "idle"
 
@@ -51,9 +51,10 @@ async def test_scripts_tools(tmp_path: Path) -> None:
             assert ran["action"] == "started" and ran["process"]["name"] == "idle"
             again = await call(client, "scripts_run", name="idle")
             assert again["action"] == "already-running"
-            stopped = await call(client, "scripts_stop", name="idle")
+            assert "command" not in ran["process"] and "stopped_by_brummer" not in ran["process"]  # compact
+            stopped = await call(client, "scripts_stop", name="idle", detail=True)
             assert (stopped["action"], stopped["state"]) == ("stopped", "exited")
-            assert stopped["process"]["stopped_by_brummer"] is True
+            assert stopped["process"]["stopped_by_brummer"] is True and stopped["process"]["command"] == "sleep 300"
             assert (await call(client, "scripts_stop", name="idle"))["action"] == "not-running"
 
             restarted = await call(client, "scripts_restart", name="web")
@@ -64,7 +65,7 @@ async def test_scripts_tools(tmp_path: Path) -> None:
 
             everything = await call(client, "scripts_status")
             assert [p["name"] for p in everything["processes"]] == ["web", "job", "idle"]
-            one = await call(client, "scripts_status", name="web")
+            one = await call(client, "scripts_status", name="web", detail=True)
             (status,) = one["processes"]
             assert status["name"] == "web" and status["state"] in ("starting", "running", "ready")
             assert status["restarts"] == 1 and status["proxy_urls"] == []
@@ -72,6 +73,7 @@ async def test_scripts_tools(tmp_path: Path) -> None:
             for tool in ("scripts_run", "scripts_stop", "scripts_restart", "scripts_status"):
                 message = await refused(client, tool, name="rm -rf /")
                 assert "unknown process 'rm -rf /'" in message and "web, job, idle" in message
+            assert "unknown process ''" in await refused(client, "scripts_run", name="")
 
 
 async def test_logs_tail_and_search(tmp_path: Path) -> None:
@@ -82,18 +84,19 @@ async def test_logs_tail_and_search(tmp_path: Path) -> None:
             tail = await call(client, "logs_tail", name="web")
             texts = [line["text"] for line in tail["lines"]]
             assert "booting" in texts and f"Local: {web_url(project)}" in texts
-            assert tail["count"] == len(tail["lines"]) and tail["gap"] == 0
+            assert tail["count"] == len(tail["lines"]) and "gap" not in tail and "truncated" not in tail
+            assert {"seq", "process", "text"} <= set(tail["lines"][0]) and "time" not in tail["lines"][0]
             assert tail["next"] == tail["lines"][-1]["seq"]
             assert [line["seq"] for line in tail["lines"]] == sorted(line["seq"] for line in tail["lines"])
 
             stderr = await call(client, "logs_tail", name="web", stream="stderr")
             assert stderr["lines"] and {line["stream"] for line in stderr["lines"]} == {"stderr"}
-            stdout = await call(client, "logs_tail", name="web", stream="stdout")
+            stdout = await call(client, "logs_tail", name="web", stream="stdout", detail=True)
             assert {line["stream"] for line in stdout["lines"]} == {"stdout"}
-            errors = await call(client, "logs_tail", name="web", level="error")
+            errors = await call(client, "logs_tail", name="web", level="error", detail=True)
             assert "ERROR: database unreachable" in [line["text"] for line in errors["lines"]]
             assert {line["level"] for line in errors["lines"]} == {"error"}
-            warnings = await call(client, "logs_tail", name="web", level="warn")
+            warnings = await call(client, "logs_tail", name="web", level="warn", detail=True)
             assert {line["level"] for line in warnings["lines"]} == {"warn", "error"}
             newest = await call(client, "logs_tail", name="web", limit=2)
             assert [line["seq"] for line in newest["lines"]] == [line["seq"] for line in tail["lines"][-2:]]
@@ -102,14 +105,14 @@ async def test_logs_tail_and_search(tmp_path: Path) -> None:
             await call(client, "scripts_run", name="job")
             assert (await call(client, "wait_for", name="job", condition="exited"))["met"]
             after = await call(client, "logs_tail", since=cursor)
-            assert [line["text"] for line in after["lines"] if line["stream"] == "stdout"] == ["job says hello", "done"]
+            assert [line["text"] for line in after["lines"] if "stream" not in line] == ["job says hello", "done"]
             assert all(line["seq"] > cursor for line in after["lines"])
             first = await call(client, "logs_tail", name="job", since=cursor, stream="stdout", limit=1)
             assert [line["text"] for line in first["lines"]] == ["job says hello"]
             second = await call(client, "logs_tail", name="job", since=first["next"], stream="stdout", limit=1)
             assert [line["text"] for line in second["lines"]] == ["done"]
             notes = await call(client, "logs_tail", name="job", since=cursor)
-            assert any(line["stream"] == "brummer" and "exit code 3" in line["text"] for line in notes["lines"])
+            assert any(line.get("stream") == "brummer" and "exit code 3" in line["text"] for line in notes["lines"])
             assert "unknown process 'nope'" in await refused(client, "logs_tail", name="nope")
 
             found = await call(client, "logs_search", pattern="typeerror")
@@ -133,18 +136,34 @@ async def test_long_answers_are_cut_with_a_cursor(tmp_path: Path) -> None:
     with trio.fail_after(60):
         async with serving(project, ["loud"]) as served, served.ws() as client:
             assert (await call(client, "wait_for", name="loud", condition="exited"))["met"]
-            result = await client.call_tool("logs_tail", {"name": "loud", "limit": 200, "stream": "stdout"})
+            asked = {"name": "loud", "limit": 200, "stream": "stdout"}
+            result = await client.call_tool("logs_tail", asked | {"detail": True})
             data = structured(result)
             assert data["count"] == 200 and data["lines"][-1]["text"].startswith("line 0299")
             text = text_of(result)
             assert len(text) <= 2100 and "line 0299" in text and "line 0100" not in text
             assert "[text cut:" in text and f"since={data['lines'][0]['seq'] - 1}" in text
 
+            # compact: the newest lines that fit, the same in both halves, and the cursor to the ones left out
+            compact = await client.call_tool("logs_tail", asked)
+            data = structured(compact)
+            assert 5 <= data["count"] == len(data["lines"]) < 200 and data["lines"][-1]["text"].startswith("line 0299")
+            assert all(f"{line['seq']} [loud] {line['text']}" in text_of(compact) for line in data["lines"])
+            assert data["truncated"] and data["earlier"]["limit"] == 200 - data["count"]
+            rest = structured(await client.call_tool("logs_tail", asked | data["earlier"] | {"detail": True}))
+            assert rest["count"] == 200 - data["count"] and rest["lines"][0]["text"].startswith("line 0100")
+            assert rest["lines"][-1]["seq"] < data["lines"][0]["seq"] and not rest["truncated"]
+            assert int(rest["lines"][-1]["text"][5:9]) + 1 == int(data["lines"][0]["text"][5:9])
+
             oldest = await client.call_tool("logs_tail", {"name": "loud", "since": 0, "stream": "stdout"})
             data = structured(oldest)
             assert data["gap"] > 0  # retention kept 250 of the 300 lines (and brummer's notes)
-            assert data["lines"][0]["text"].startswith("line 0")
-            assert "dropped by retention" in text_of(oldest) and "continue with since=" in text_of(oldest)
+            assert data["lines"][0]["text"].startswith("line 0") and data["truncated"]
+            assert "dropped by retention" in text_of(oldest) and f"continue with since={data['next']}" in text_of(
+                oldest
+            )
+            after = structured(await client.call_tool("logs_tail", {"name": "loud", "since": data["next"], "limit": 1}))
+            assert int(after["lines"][0]["text"][5:9]) == int(data["lines"][-1]["text"][5:9]) + 1  # nothing skipped
 
 
 async def test_errors_urls_and_proxy(tmp_path: Path) -> None:
@@ -155,9 +174,12 @@ async def test_errors_urls_and_proxy(tmp_path: Path) -> None:
             with trio.fail_after(10):
                 while not (listed := await call(client, "errors_list"))["errors"]:
                     await trio.sleep(0.1)  # a multi-line error group is finished once its stream is quiet
-            group = listed["errors"][0]
-            assert group["process"] == "web" and "cannot read property" in group["message"]
-            assert group["count"] == 1 and group["first_seen"] <= group["last_seen"]
+            (brief,) = listed["errors"]
+            assert brief["process"] == "web" and "cannot read property" in brief["message"]
+            assert brief["count"] == 1 and brief["location"] == "src/app.js:3:7" and "lines" not in brief
+            (group,) = (await call(client, "errors_list", detail=True))["errors"]
+            assert group["id"] == brief["id"] and group["first_seen"] <= group["last_seen"]
+            assert group["lines"][0] == "TypeError: cannot read property 'x' of undefined"
             assert listed["total"] == len(listed["errors"]) and listed["next"] >= group["last_seq"]
             assert (await call(client, "errors_list", name="web"))["errors"][0]["id"] == group["id"]
             assert not (await call(client, "errors_list", name="job"))["errors"]
@@ -166,7 +188,9 @@ async def test_errors_urls_and_proxy(tmp_path: Path) -> None:
             assert "unknown process" in await refused(client, "errors_list", name="nope")
 
             urls = await call(client, "urls_list")  # this runtime has no proxy (tests/proxy covers one)
-            assert urls["urls"] == [{"process": "web", "url": web_url(project), "proxy_url": None}]
+            assert urls["urls"] == [{"process": "web", "url": web_url(project)}]
+            full = await call(client, "urls_list", detail=True)
+            assert full["urls"] == [{"process": "web", "url": web_url(project), "proxy_url": None}]
             assert "proxy is off" in urls["note"]
 
             requests = await call(client, "proxy_requests", name="web", status="5xx", path="/api", since=0, limit=10)
@@ -234,7 +258,8 @@ async def test_wait_for_log_counts_only_the_current_run(tmp_path: Path) -> None:
             await call(client, "scripts_restart", name="svc")
             second = await call(client, "wait_for", name="svc", condition="log", pattern="^run-id")
             assert second["match"] != first["match"]
-            assert second["match"].endswith(second["process"]["run_id"])
+            status = (await call(client, "scripts_status", name="svc", detail=True))["processes"][0]
+            assert second["match"].endswith(status["run_id"])
 
 
 BAD_ARGUMENTS = [
@@ -248,12 +273,13 @@ BAD_ARGUMENTS = [
     ("logs_search", {}, "pattern is required"),
     ("logs_search", {"pattern": "x", "ignore_case": "yes"}, "ignore_case must be true or false"),
     ("scripts_run", {}, "name is required"),
-    ("scripts_run", {"name": ""}, "name must not be empty"),
+    ("scripts_run", {"name": "x" * 201}, "name must be at most 200 characters"),
     ("scripts_run", {"name": 5}, "name must be a string, got integer 5"),
     ("wait_for", {"name": "web", "condition": "soon"}, "condition must be one of ready, exited, url, log"),
     ("wait_for", {"name": "web", "condition": "ready", "timeout_s": 601}, "timeout_s must be <= 600"),
     ("wait_for", {"name": "web", "condition": "ready", "timeout_s": True}, "timeout_s must be a number"),
     ("errors_list", {"limit": 501}, "limit must be <= 500"),
+    ("errors_list", {"detail": "yes"}, "detail must be true or false"),
 ]
 
 
@@ -278,6 +304,8 @@ async def test_scripts_status_reports_what_subscribers_missed(tmp_path: Path) ->
     project = demo_project(tmp_path)
     with trio.fail_after(60):
         async with serving(project) as served, served.ws() as client:
+            for until in ({"condition": "ready"}, {"condition": "log", "pattern": "at main"}):
+                assert (await call(client, "wait_for", name="web", **until))["met"]  # web has had its say
             slow = served.runtime.bus.subscribe("slow-display", low=1)  # never reads: everything past 1 batch drops
             for i in range(5):
                 served.runtime.store.append_lines("web", "stdout", [f"line {i}", "more"])

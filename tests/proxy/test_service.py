@@ -122,7 +122,7 @@ async def test_brummer_up_shows_the_proxy_and_mcp_lists_its_requests(tmp_path: P
             assert {r["route"] for r in routes} == {"GET /api/items/:id", "GET /boom"}
             urls = (await client.call_tool("urls_list", {})).structured_content["urls"]
             assert urls == [{"process": "web", "url": upstream, "proxy_url": f"http://127.0.0.1:{port}/"}]
-            status = (await client.call_tool("scripts_status", {"name": "web"})).structured_content
+            status = (await client.call_tool("scripts_status", {"name": "web", "detail": True})).structured_content
             assert status["processes"][0]["proxy_urls"] == [f"http://127.0.0.1:{port}/"]
         up.send_signal(signal.SIGINT)
         with trio.fail_after(30):

@@ -14,12 +14,7 @@ from brummer.hub.upstreams import Upstreams
 from brummer.mcp import schemas
 
 PROJECTS_LIST = "projects_list"
-PROJECT = {
-    "type": "string",
-    "minLength": 1,
-    "maxLength": 4096,
-    "description": "The project: its name from projects_list, or its path. May be left out while only one runs.",
-}
+PROJECT = {"type": "string", "maxLength": 4096, "description": "From projects_list (or a path); one running: optional"}
 TEMPLATE = {
     "uriTemplate": "brummer://logs/{name}{?project}",
     "name": "logs",
@@ -54,13 +49,12 @@ PROJECTS_TOOL = {
 
 
 def _own(spec: schemas.ToolSpec) -> dict[str, Any]:
-    annotations = {"readOnlyHint": spec.read_only, "idempotentHint": spec.idempotent, "openWorldHint": False}
     return {
         "name": spec.name,
         "description": spec.description,
         "inputSchema": spec.input,
         "outputSchema": spec.output,
-        "annotations": annotations,
+        "annotations": spec.annotations,
     }
 
 
@@ -72,8 +66,7 @@ def hub_tools(listed: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     for tool in tools.values():
         schema = dict(tool.get("inputSchema") or {"type": "object"})
         schema["properties"] = {**(schema.get("properties") or {}), "project": PROJECT}
-        described = str(tool.get("description", "")) + " (`project`: which project; see projects_list.)"
-        out.append({**tool, "inputSchema": schema, "description": described})
+        out.append({**tool, "inputSchema": schema})
     return out
 
 

@@ -22,7 +22,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from brummer.errors import ToolError
-from brummer.mcp import proxy_tools, resources, schemas, tools, waiting
+from brummer.mcp import log_tools, proxy_tools, resources, schemas, tools, waiting
 from brummer.mcp.validate import check_arguments, unrepresentable
 from brummer.runtime import Runtime
 
@@ -32,7 +32,9 @@ INSTRUCTIONS = (
     "brummer runs this project's dev processes and watches their output. scripts_list names them; scripts_run / "
     "scripts_stop / scripts_restart control them; wait_for blocks until one is ready; logs_tail, logs_search and "
     "errors_list read what they printed (pass `next` back as `since` to follow); urls_list gives their URLs and "
-    "the proxy in front of each, whose traffic proxy_requests and proxy_routes show."
+    "the proxy in front of each, whose traffic proxy_requests and proxy_routes show. Answers are compact (about "
+    "2 KB: the main fields of what fits, with counts and cursors for the rest); detail=true gives every field of "
+    "every item."
 )
 
 TOOL_FUNCTIONS: dict[str, tools.Tool] = {
@@ -41,8 +43,8 @@ TOOL_FUNCTIONS: dict[str, tools.Tool] = {
     "scripts_stop": tools.scripts_stop,
     "scripts_restart": tools.scripts_restart,
     "scripts_status": tools.scripts_status,
-    "logs_tail": tools.logs_tail,
-    "logs_search": tools.logs_search,
+    "logs_tail": log_tools.logs_tail,
+    "logs_search": log_tools.logs_search,
     "errors_list": tools.errors_list,
     "urls_list": tools.urls_list,
     "proxy_requests": proxy_tools.proxy_requests,
@@ -55,9 +57,7 @@ TOOL_MODELS = [
         description=spec.description,
         input_schema=spec.input,
         output_schema=spec.output,
-        annotations=types.ToolAnnotations(
-            read_only_hint=spec.read_only, idempotent_hint=spec.idempotent, open_world_hint=False
-        ),
+        annotations=types.ToolAnnotations.model_validate(spec.annotations),
     )
     for spec in schemas.TOOLS
 ]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from brummer.mcp import text
 from brummer.mcp.tools import PROXY_OFF, Answer, compile_pattern, known_process
@@ -25,6 +26,24 @@ def _row(record: ProxyRecord, now: float) -> str:
     return line + f", {text.ago(record.started, now)}"
 
 
+def _brief(record: ProxyRecord, with_headers: bool) -> dict[str, Any]:
+    """A request as a compact answer has it: no sizes, times or empty fields (headers only when asked)."""
+    full = queries.record_dict(record, with_headers)
+    row: dict[str, Any] = {
+        "id": record.id,
+        "process": record.process,
+        "method": record.method,
+        "path": text.clip(record.path, 200),
+    }
+    row |= {key: full[key] for key in ("status", "duration_ms") if full[key] is not None}
+    if record.error:
+        row["error"] = text.clip(record.error, 200)
+    for key in ("websocket", "request_headers", "response_headers"):
+        if key in full:
+            row[key] = full[key]
+    return row
+
+
 async def proxy_requests(
     runtime: Runtime,
     name: str | None = None,
@@ -34,6 +53,7 @@ async def proxy_requests(
     since: int | None = None,
     limit: int = 50,
     headers: bool = False,
+    detail: bool = False,
 ) -> Answer:
     if name is not None:
         known_process(runtime, name)
@@ -44,23 +64,41 @@ async def proxy_requests(
     flt = queries.RequestFilter(name, status, method.upper() if method else None, pattern)
     records, cursor = queries.select(proxy.recorder, flt, since, limit)
     now = time.time()
+    if not records:
+        return Answer(f"no requests\nnext: since={cursor}", {"requests": [], "next": cursor})
     order = "oldest first" if since is not None else "newest first"
-    header = f"{len(records)} request{'s' if len(records) != 1 else ''} ({order}):" if records else "no requests"
-    body = text.join_cut([_row(r, now) for r in records], header=header, more="narrow with name, status or path")
-    data = {"requests": [queries.record_dict(r, headers) for r in records], "next": cursor}
-    return Answer(f"{body}\nnext: since={cursor}", data)
+    header = f"{len(records)} request{'s' if len(records) != 1 else ''} ({order}):"
+    data: dict[str, Any] = {"next": cursor}
+    said = text.listing(
+        records,
+        "requests",
+        data,
+        row=lambda r: _row(r, now),
+        brief=lambda r: _brief(r, headers),
+        full=lambda r: queries.record_dict(r, headers),
+        detail=detail,
+        header=header,
+        footer=f"next: since={cursor}",
+        narrow="narrow with name, status or path",
+    )
+    if since is not None and data.get("more"):  # reading forward: go on after the last one shown
+        cursor = data["next"] = data["requests"][-1]["id"]
+        said = said.rsplit("\n", 1)[0] + f"\nnext: since={cursor}"
+    return Answer(said, data)
 
 
-async def proxy_routes(runtime: Runtime, name: str | None = None, limit: int = 50) -> Answer:
+async def proxy_routes(runtime: Runtime, name: str | None = None, limit: int = 50, detail: bool = False) -> Answer:
     if name is not None:
         known_process(runtime, name)
     proxy = runtime.proxy
     if proxy is None:
         return Answer(f"no routes: {PROXY_OFF}", {"routes": [], "note": PROXY_OFF})
     stats = queries.routes(proxy.recorder.records(name))
-    shown = stats[:limit]
-    rows = [
-        {
+    if not stats:
+        return Answer("no requests yet", {"routes": []})
+
+    def full(s: queries.RouteStats) -> dict[str, Any]:
+        return {
             "route": s.route,
             "count": s.count,
             "errors": s.errors,
@@ -68,11 +106,32 @@ async def proxy_routes(runtime: Runtime, name: str | None = None, limit: int = 5
             "p50_ms": s.p50_ms,
             "p95_ms": s.p95_ms,
         }
-        for s in shown
-    ]
-    lines = [
-        f"{s.route}: {s.count}x, {s.errors} errors ({s.error_rate:.0%}), p50 {s.p50_ms:g} ms, p95 {s.p95_ms:g} ms"
-        for s in shown
-    ]
-    header = f"{len(stats)} route{'s' if len(stats) != 1 else ''} (busiest first):" if stats else "no requests yet"
-    return Answer(text.join_cut(lines, header=header, more="narrow with name"), {"routes": rows})
+
+    def brief(s: queries.RouteStats) -> dict[str, Any]:
+        return {
+            "route": text.clip(s.route, 200),
+            "count": s.count,
+            "errors": s.errors,
+            "p50_ms": s.p50_ms,
+            "p95_ms": s.p95_ms,
+        }
+
+    def line(s: queries.RouteStats) -> str:
+        return (
+            f"{s.route}: {s.count}x, {s.errors} errors ({s.error_rate:.0%}), p50 {s.p50_ms:g} ms, p95 {s.p95_ms:g} ms"
+        )
+
+    header = f"{len(stats)} route{'s' if len(stats) != 1 else ''} (busiest first):"
+    data: dict[str, Any] = {}
+    said = text.listing(
+        stats[:limit],
+        "routes",
+        data,
+        row=line,
+        brief=brief,
+        full=full,
+        detail=detail,
+        header=header,
+        narrow="narrow with name",
+    )
+    return Answer(said, data)

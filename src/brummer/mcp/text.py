@@ -1,33 +1,100 @@
-"""The short text half of every tool answer: what an agent reads when it does not parse ``structuredContent``.
+"""The short text half of every tool answer, and the size budgets of both halves.
 
-Answers stay under ``BUDGET`` characters. A long one is cut at a line boundary and says so, with the cursor to
-continue from, so an agent never gets a silently partial picture and never floods its own context.
+Some clients show a model the text, others only ``structuredContent`` (Claude Code, VS Code), so a compact answer
+carries the same items in both: the rows that fit ``ANSWER_BYTES`` together, chosen by ``fit_pairs``, and a note of
+what was left out and how to get it (``detail=true``, a cursor, a narrower query). With ``detail``,
+``structuredContent`` has every field of every item and the text stays under ``BUDGET`` characters. Either way a
+long answer is cut at a line boundary and says so, so an agent never gets a silently partial picture and never
+floods its own context.
 """
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from brummer.logs.reading import ShownLine
 from brummer.supervise.state import ProcessInfo
 
-BUDGET = 2000  # characters of text per answer
+ANSWER_BYTES = 2048  # a compact answer: its text and its structuredContent (compact JSON, UTF-8) together
+BUDGET = 2000  # characters of text per answer with detail (structuredContent has everything then)
 LINE_WIDTH = 300  # one log line in the text; structuredContent has it whole
+NOTES = 300  # room kept for an answer's notes of what it left out
+Item = TypeVar("Item")
+Data = dict[str, Any]
 
 
-def fit(rows: Sequence[str], budget: int = BUDGET, *, newest: bool = False) -> tuple[list[str], int]:
-    """As many ``rows`` as fit in ``budget`` (from the end when ``newest``), and how many were left out."""
+def json_size(data: object) -> int:
+    """Bytes of ``data`` as it travels in ``structuredContent``."""
+    return len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def room(data: Data, *texts: str) -> int:
+    """What a compact answer has left for its rows after ``data`` (without them) and the ``texts`` around them."""
+    return ANSWER_BYTES - NOTES - json_size(data) - sum(len(t.encode()) + 1 for t in texts)
+
+
+def fit_pairs(pairs: Iterable[tuple[str, Data]], space: int) -> tuple[list[str], list[Data]]:
+    """Text rows and their structured rows, in order, while both together fit ``space`` bytes (at least one pair).
+
+    ``pairs`` is consumed lazily: rows after the first that does not fit are never made."""
+    texts: list[str] = []
+    rows: list[Data] = []
+    used = 0
+    for line, row in pairs:
+        cost = len(line.encode()) + 1 + json_size(row) + 1
+        if texts and used + cost > space:
+            break
+        texts.append(line)
+        rows.append(row)
+        used += cost
+    return texts, rows
+
+
+def listing(
+    items: Sequence[Item],
+    key: str,
+    data: Data,
+    *,
+    row: Callable[[Item], str],
+    brief: Callable[[Item], Data],
+    full: Callable[[Item], Data],
+    detail: bool,
+    header: str = "",
+    footer: str = "",
+    narrow: str = "",
+) -> str:
+    """The text of a list answer, and its ``items`` under ``key`` in ``data``.
+
+    Each item has a text ``row``, a ``brief`` (compact) and a ``full`` structured row. Compact: the rows that fit
+    ``ANSWER_BYTES`` in both halves, with ``data["more"]`` counting the rest. Detail: every full row; the text is
+    cut to ``BUDGET``, its rows made only while they fit.
+    """
+    if detail:
+        data[key] = [full(item) for item in items]
+        body = join_cut(map(row, items), len(items), header=header, more=narrow)
+    else:
+        space = room(data, header, footer)
+        texts, data[key] = fit_pairs(((row(item), brief(item)) for item in items), space)
+        body = "\n".join([header, *texts] if header else texts)
+        if left := len(items) - len(texts):
+            data["more"] = left
+            body += f"\n[{left} more: detail=true lists them{'; or ' + narrow if narrow else ''}]"
+    return f"{body}\n{footer}" if footer else body
+
+
+def fit(rows: Iterable[str], budget: int = BUDGET) -> list[str]:
+    """As many of ``rows`` as fit in ``budget`` characters (at least one); the rows after that are never made."""
     kept: list[str] = []
     used = 0
-    for row in reversed(rows) if newest else rows:
+    for row in rows:
         if used + len(row) + 1 > budget and kept:
             break
         kept.append(row)
         used += len(row) + 1
-    if newest:
-        kept.reverse()
-    return kept, len(rows) - len(kept)
+    return kept
 
 
 def clip(text: str, width: int = LINE_WIDTH) -> str:
@@ -72,17 +139,32 @@ def process_line(info: ProcessInfo, now: float) -> str:
     return f"{info.name}: " + ", ".join(parts)
 
 
-def log_row(line: ShownLine) -> str:
+def log_row(line: ShownLine, width: int = LINE_WIDTH) -> str:
     where = line.process if line.stream == "stdout" else f"{line.process} {line.stream}"
-    return f"{line.seq} [{where}] {clip(line.plain)}"
+    return f"{line.seq} [{where}] {clip(line.plain, width)}"
 
 
-def lines_text(lines: Sequence[ShownLine], *, next_cursor: int, gap: int, forward: bool, what: str = "lines") -> str:
-    """Log lines for an agent, cut to the budget: the newest part (tail) or the oldest part (reading forward)."""
+def lines_text(
+    lines: Sequence[ShownLine],
+    *,
+    next_cursor: int,
+    gap: int,
+    forward: bool,
+    what: str = "lines",
+    width: int = LINE_WIDTH,
+) -> str:
+    """Log lines for an agent, cut to the budget: the newest part (tail) or the oldest part (reading forward).
+
+    Only the lines that fit are formatted (from the end the answer keeps), so a 10,000-line answer costs the
+    text no more than a short one."""
     if not lines:
         head = f"no {what}"
         return f"{head} (after seq {next_cursor})" if forward else f"{head}; next: since={next_cursor}"
-    rows, left_out = fit([log_row(line) for line in lines], BUDGET - 250, newest=not forward)
+    order = range(len(lines)) if forward else range(len(lines) - 1, -1, -1)
+    rows = fit((log_row(lines[i], width) for i in order), BUDGET - 250)
+    left_out = len(lines) - len(rows)
+    if not forward:
+        rows.reverse()
     before: list[str] = []
     after: list[str] = []
     if left_out and forward:
@@ -99,9 +181,11 @@ def lines_text(lines: Sequence[ShownLine], *, next_cursor: int, gap: int, forwar
     return "\n".join([*before, *rows, *after])
 
 
-def join_cut(rows: Sequence[str], *, header: str = "", more: str = "") -> str:
-    """Rows under ``header``, cut to the budget with a note of what was left out and where to find it."""
-    kept, left_out = fit(rows, BUDGET - len(header) - 120)
+def join_cut(rows: Iterable[str], count: int, *, header: str = "", more: str = "") -> str:
+    """The ``count`` ``rows`` under ``header``, cut to the budget with a note of what was left out and where to
+    find it."""
+    kept = fit(rows, BUDGET - len(header) - 120)
+    left_out = count - len(kept)
     text = "\n".join([header, *kept] if header else kept)
     if left_out:
         text += f"\n[text cut: {left_out} more in structuredContent{'; ' + more if more else ''}]"

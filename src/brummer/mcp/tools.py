@@ -3,7 +3,7 @@
 Each takes already-validated arguments (``validate.check_arguments`` against ``schemas.TOOLS``) and returns an
 ``Answer``: short text for the agent to read and the structured data its output schema declares. What cannot be
 done raises ``ToolError`` with a message that says what to do instead; the adapter makes it an ``isError`` result.
-``wait_for`` lives in ``waiting.py``.
+The log tools live in ``log_tools.py``, ``wait_for`` in ``waiting.py``, the proxy's in ``proxy_tools.py``.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any
 import trio
 
 from brummer.errors import PatternError, ProcessControlError, ToolError
-from brummer.logs import patterns, reading
+from brummer.logs import patterns
+from brummer.logs.error_book import ErrorGroup
 from brummer.logs.patterns import Pattern
-from brummer.logs.query import TailResult
 from brummer.logs.store import BRUMMER
 from brummer.mcp import text
 from brummer.runtime import Runtime
@@ -43,6 +43,19 @@ def process_dict(info: ProcessInfo, now: float, runtime: Runtime | None = None) 
     return {**info.to_dict(now), "proxy_urls": proxy.proxy_urls(info.name, info.urls) if proxy is not None else []}
 
 
+def process_brief(info: ProcessInfo, now: float) -> dict[str, Any]:
+    """A process as a compact answer has it: what ``text.process_line`` says, without empty fields."""
+    full = info.to_dict(now)
+    row = {key: full[key] for key in ("name", "state", "pid", "uptime_s", "restarts") if full[key]}
+    if info.state.ended:
+        row.update((key, full[key]) for key in ("exit_code", "exit_signal") if full[key] is not None)
+    if info.detail:  # why it waits, failed, backs off, or is not ready yet (a failing probe says why)
+        row["message"] = text.clip(info.detail, 500)
+    if info.urls:
+        row["urls"] = list(info.urls)
+    return row
+
+
 def known_process(runtime: Runtime, name: str, *, notes: bool = False) -> str:
     """``name`` if the project has it (or it is brummer's own log, where allowed); else a ToolError naming them."""
     if runtime.supervisor.knows(name) or (notes and name == BRUMMER):
@@ -64,37 +77,50 @@ async def compile_pattern(pattern: str, *, ignore_case: bool = False) -> Pattern
 # -- processes ---------------------------------------------------------------------------------------------------
 
 
-async def scripts_list(runtime: Runtime) -> Answer:
+async def scripts_list(runtime: Runtime, detail: bool = False) -> Answer:
     default = set(runtime.project.default)
-    rows = [
-        {
-            "name": info.name,
-            "command": info.command,
-            "source": info.source,
-            "state": str(info.state),
-            "default": info.name in default,
-        }
-        for info in runtime.supervisor.snapshot()
-    ]
-    lines = [f"{r['name']} [{r['state']}] {text.clip(str(r['command']), 120)} ({r['source']})" for r in rows]
-    header = f"{len(rows)} process{'es' if len(rows) != 1 else ''} in {runtime.project.root}:"
-    return Answer(text.join_cut(lines, header=header), {"processes": rows, "count": len(rows)})
+    infos = runtime.supervisor.snapshot()
+
+    def full(info: ProcessInfo) -> dict[str, Any]:
+        row = {"name": info.name, "command": info.command, "source": info.source, "state": str(info.state)}
+        return row | {"default": info.name in default}
+
+    def brief(info: ProcessInfo) -> dict[str, Any]:
+        row = full(info) | {"command": text.clip(info.command, 120)}
+        return row if row.pop("default") is False else row | {"default": True}
+
+    def line(info: ProcessInfo) -> str:
+        return f"{info.name} [{info.state}] {text.clip(info.command, 120)} ({info.source})"
+
+    header = f"{len(infos)} process{'es' if len(infos) != 1 else ''} in {runtime.project.root}:"
+    data: dict[str, Any] = {"count": len(infos)}
+    said = text.listing(infos, "processes", data, row=line, brief=brief, full=full, detail=detail, header=header)
+    return Answer(said, data)
 
 
-def _control(runtime: Runtime, name: str, action: str, info: ProcessInfo, message: str) -> Answer:
+def one_process(runtime: Runtime, info: ProcessInfo, now: float, detail: bool) -> dict[str, Any]:
+    return process_dict(info, now, runtime) if detail else process_brief(info, now)
+
+
+def _control(runtime: Runtime, name: str, action: str, info: ProcessInfo, message: str, detail: bool) -> Answer:
     now = time.time()
-    data = {"name": name, "action": action, "state": str(info.state), "process": process_dict(info, now, runtime)}
+    data = {
+        "name": name,
+        "action": action,
+        "state": str(info.state),
+        "process": one_process(runtime, info, now, detail),
+    }
     return Answer(f"{message}\n{text.process_line(info, now)}", data)
 
 
-async def scripts_run(runtime: Runtime, name: str) -> Answer:
+async def scripts_run(runtime: Runtime, name: str, detail: bool = False) -> Answer:
     try:
         started, info = await runtime.supervisor.start(name)
     except ProcessControlError as exc:
         raise ToolError(f"{exc}; scripts_list shows the processes that can be run") from None
     if started:
-        return _control(runtime, name, "started", info, f"started {name}; {_next_step(info)}")
-    return _control(runtime, name, "already-running", info, f"{name} is already running: nothing to do")
+        return _control(runtime, name, "started", info, f"started {name}; {_next_step(info)}", detail)
+    return _control(runtime, name, "already-running", info, f"{name} is already running: nothing to do", detail)
 
 
 def _next_step(info: ProcessInfo) -> str:
@@ -112,97 +138,58 @@ def _next_step(info: ProcessInfo) -> str:
     return f"it is {info.message} first; {hint}" if info.state is ProcState.PENDING else hint
 
 
-async def scripts_stop(runtime: Runtime, name: str) -> Answer:
+async def scripts_stop(runtime: Runtime, name: str, detail: bool = False) -> Answer:
     try:
         was_active, info = await runtime.supervisor.stop(name)
     except ProcessControlError as exc:
         raise ToolError(f"{exc}; scripts_list shows the processes") from None
     if was_active:
-        return _control(runtime, name, "stopped", info, f"stopped {name}")
-    return _control(runtime, name, "not-running", info, f"{name} was not running: nothing to do")
+        return _control(runtime, name, "stopped", info, f"stopped {name}", detail)
+    return _control(runtime, name, "not-running", info, f"{name} was not running: nothing to do", detail)
 
 
-async def scripts_restart(runtime: Runtime, name: str) -> Answer:
+async def scripts_restart(runtime: Runtime, name: str, detail: bool = False) -> Answer:
     try:
         was_alive = runtime.supervisor.info(name).state.alive
         info = await runtime.supervisor.restart(name)
     except ProcessControlError as exc:
         raise ToolError(f"{exc}; scripts_list shows the processes") from None
     how = f"restarted {name}" if was_alive else f"{name} was not running: started it"
-    return _control(runtime, name, "restarted", info, f"{how}; {_next_step(info)}")
+    return _control(runtime, name, "restarted", info, f"{how}; {_next_step(info)}", detail)
 
 
-async def scripts_status(runtime: Runtime, name: str | None = None) -> Answer:
+async def scripts_status(runtime: Runtime, name: str | None = None, detail: bool = False) -> Answer:
     if name is not None:
         infos = [runtime.supervisor.info(known_process(runtime, name))]
     else:
         infos = runtime.supervisor.snapshot()
     now = time.time()
-    rows = [text.process_line(info, now) for info in infos]
     dropped = {
         name: {"events": dict(counts.events), "lines": counts.lines}
         for name, counts in runtime.bus.drop_counts().items()
     }
-    rows += [
+    missed = [
         f"(subscriber {name} missed {counts['lines']:,} log lines)"
         for name, counts in dropped.items()
         if counts["lines"]
     ]
-    data = {"processes": [process_dict(info, now, runtime) for info in infos], "dropped": dropped}
-    return Answer(text.join_cut(rows) if rows else "no processes in this project", data)
+    if not detail:
+        dropped = {name: counts for name, counts in dropped.items() if counts["lines"] or counts["events"]}
+    data: dict[str, Any] = {"dropped": dropped} if detail or dropped else {}
+    said = text.listing(
+        infos,
+        "processes",
+        data,
+        row=lambda info: text.process_line(info, now),
+        brief=lambda info: process_brief(info, now),
+        full=lambda info: process_dict(info, now, runtime),
+        detail=detail,
+        footer="\n".join(missed),
+    )
+    return Answer(said if infos else "no processes in this project", data)
 
 
-# -- logs and errors -----------------------------------------------------------------------------------------------
-
-
-async def _lines_answer(result: TailResult, clip: int, *, forward: bool, what: str = "lines") -> Answer:
-    lines, rows = await reading.show_all(result.lines, clip)
-    data = {
-        "lines": rows,
-        "next": result.next,
-        "gap": result.gap,
-        "count": len(lines),
-        "truncated": result.truncated,
-        "earlier": {"since": result.earlier[0], "limit": result.earlier[1]} if result.earlier else None,
-    }
-    said = text.lines_text(lines, next_cursor=result.next, gap=result.gap, forward=forward, what=what)
-    if result.earlier:
-        since, limit = result.earlier
-        said += f"\n[answer cut at its size budget: read the earlier {what} with since={since} limit={limit}]"
-    elif result.truncated:
-        said += f"\n[answer cut at its size budget: continue with since={result.next}]"
-    return Answer(said, data)
-
-
-async def logs_tail(
-    runtime: Runtime,
-    name: str | None = None,
-    since: int | None = None,
-    limit: int = 100,
-    stream: str | None = None,
-    level: str | None = None,
-    max_line_chars: int = reading.LINE_CHARS,
-) -> Answer:
-    if name is not None:
-        known_process(runtime, name, notes=True)
-    result = await runtime.store.read(name, since=since, limit=limit, stream=stream, level=level, clip=max_line_chars)
-    return await _lines_answer(result, max_line_chars, forward=since is not None)
-
-
-async def logs_search(
-    runtime: Runtime,
-    pattern: str,
-    name: str | None = None,
-    since: int | None = None,
-    limit: int = 100,
-    ignore_case: bool = True,
-    max_line_chars: int = reading.LINE_CHARS,
-) -> Answer:
-    if name is not None:
-        known_process(runtime, name, notes=True)
-    regex = await compile_pattern(pattern, ignore_case=ignore_case)
-    result = await runtime.store.read(name, since=since, limit=limit, pattern=regex, clip=max_line_chars)
-    return await _lines_answer(result, max_line_chars, forward=since is not None, what="matches")
+# -- errors --------------------------------------------------------------------------------------------------------
 
 
 async def errors_list(
@@ -211,45 +198,86 @@ async def errors_list(
     since: int | None = None,
     limit: int = 20,
     include_resolved: bool = False,
+    detail: bool = False,
 ) -> Answer:
     if name is not None:
         known_process(runtime, name)
     groups = runtime.store.errors.groups(name, since, include_resolved=include_resolved)
     newest = groups[::-1][:limit]
     now = time.time()
-    rows = []
-    for group in newest:
+
+    def line(group: ErrorGroup) -> str:
         where = f" at {group.location}" if group.location else ""
         if group.resolved_at is not None:
             count = f" (x{group.count}, resolved {text.ago(group.resolved_at, now)}: {group.resolved_by})"
         else:
             count = f" (x{group.count}, last {text.ago(group.last_seen, now)})"
-        rows.append(f"#{group.id} [{group.process}] {group.type}: {text.clip(group.message, 200)}{where}{count}")
+        return f"#{group.id} [{group.process}] {group.type}: {text.clip(group.message, 200)}{where}{count}"
+
     cursor = runtime.store.last_seq
     what = "error group" if include_resolved else "open error group"
     header = f"{len(groups)} {what}{'s' if len(groups) != 1 else ''}" + (
         f", the {len(newest)} most recent:" if len(newest) < len(groups) else ":"
     )
-    empty = "no errors" if include_resolved else "no open errors"
-    body = text.join_cut(rows, header=header, more="narrow with name or since") if rows else empty
-    data = {"errors": [group.to_dict() for group in newest], "total": len(groups), "next": cursor}
-    return Answer(f"{body}\nnext: since={cursor}", data)
+    data: dict[str, Any] = {"total": len(groups), "next": cursor}
+    if not newest:
+        data["errors"] = []
+        return Answer(f"{'no errors' if include_resolved else 'no open errors'}\nnext: since={cursor}", data)
+    said = text.listing(
+        newest,
+        "errors",
+        data,
+        row=line,
+        brief=functools.partial(_error_brief, states=include_resolved),
+        full=ErrorGroup.to_dict,
+        detail=detail,
+        header=header,
+        footer=f"next: since={cursor}",
+        narrow="narrow with name or since",
+    )
+    return Answer(said, data)
+
+
+def _error_brief(group: ErrorGroup, *, states: bool) -> dict[str, Any]:
+    """An error group as a compact answer has it: no lines, no sequence numbers, no empty fields; its state when
+    the answer mixes open and resolved groups."""
+    row: dict[str, Any] = {
+        "id": group.id,
+        "process": group.process,
+        "type": text.clip(group.type, 100),
+        "message": text.clip(group.message, 200),
+    }
+    if group.location:
+        row["location"] = text.clip(group.location, 200)
+    row |= {"count": group.count, "last_seen": round(group.last_seen, 3)}
+    if states:
+        row["state"] = str(group.state)
+    if group.resolved_by is not None:
+        row["resolved_by"] = text.clip(group.resolved_by, 200)
+    return row
 
 
 # -- URLs ----------------------------------------------------------------------------------------------------
 
 
-async def urls_list(runtime: Runtime) -> Answer:
+async def urls_list(runtime: Runtime, detail: bool = False) -> Answer:
     """Every announced URL with the proxy URL in front of it (recorded: proxy_requests, proxy_routes)."""
     rows = [
         {"process": process, "url": url, "proxy_url": runtime.proxy_url(process, url)}
         for process, urls in runtime.store.urls().items()
         for url in urls
     ]
-    lines = [
-        f"{row['process']}: {row['url']}" + (f" → proxy {row['proxy_url']}" if row["proxy_url"] else "") for row in rows
-    ]
-    body = text.join_cut(lines) if lines else "no URLs announced yet"
-    if runtime.proxy is None:
-        return Answer(f"{body}\n({PROXY_OFF})", {"urls": rows, "note": PROXY_OFF})
-    return Answer(body, {"urls": rows})
+    data: dict[str, Any] = {} if runtime.proxy is not None else {"note": PROXY_OFF}
+    said = text.listing(
+        rows,
+        "urls",
+        data,
+        row=lambda r: f"{r['process']}: {r['url']}" + (f" → proxy {r['proxy_url']}" if r["proxy_url"] else ""),
+        brief=lambda r: {key: value for key, value in r.items() if value is not None},
+        full=dict,
+        detail=detail,
+        footer="" if runtime.proxy is not None else f"({PROXY_OFF})",
+    )
+    return Answer(
+        said if rows else "no URLs announced yet" + (f"\n({PROXY_OFF})" if runtime.proxy is None else ""), data
+    )

@@ -16,7 +16,7 @@ from brummer.errors import ToolError
 from brummer.logs import reading
 from brummer.logs.patterns import Pattern
 from brummer.mcp import text
-from brummer.mcp.tools import Answer, Progress, compile_pattern, known_process, process_dict
+from brummer.mcp.tools import Answer, Progress, compile_pattern, known_process, one_process
 from brummer.runtime import Runtime
 from brummer.supervise.state import ProcessInfo, ProcState
 
@@ -73,6 +73,7 @@ async def wait_for(
     condition: str,
     pattern: str | None = None,
     timeout_s: float = 30.0,
+    detail: bool = False,
     *,
     progress: Progress | None = None,
 ) -> Answer:
@@ -109,7 +110,7 @@ async def wait_for(
         "waited_s": waited,
         "state": str(info.state),
         "match": match,
-        "process": process_dict(info, time.time(), runtime),
+        "process": one_process(runtime, info, time.time(), detail),
     }
     return Answer(_say(name, condition, reason, waited, match, info), data)
 

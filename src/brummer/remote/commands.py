@@ -21,7 +21,7 @@ from brummer import registry
 from brummer.errors import BrummerError, ToolError
 from brummer.remote import show
 from brummer.remote.client import ConnectionLost, RpcError, open_session
-from brummer.remote.instance import Instance, connect, find, one_line, real
+from brummer.remote.instance import Instance, connect, detailed, find, one_line, real
 from brummer.remote.watch import RegistryWatch
 
 MAX_WAIT = 600.0  # the wait_for tool's longest single wait; longer waits are several calls
@@ -110,7 +110,7 @@ async def ps_all(as_json: bool) -> int:
         with trio.move_on_after(ALL_TIMEOUT):
             try:
                 async with open_session(entry.ws, entry.token) as session:
-                    result = await session.tool("scripts_status", {})
+                    result = await detailed(session, "scripts_status", {})
             except (ConnectionLost, RpcError) as exc:
                 row["note"] = f"not reachable: {one_line(str(exc))}"
                 return

@@ -23,6 +23,7 @@ from brummer.errors import NoInstanceError, ToolError
 from brummer.remote.client import ConnectionLost, RpcError, Session, ToolResult, open_session
 
 UP_WAIT = 15.0  # how long to wait for a starting brummer up's MCP server
+UNKNOWN_DETAIL = "unknown argument 'detail'"  # how an instance from before compact answers refuses ``detail``
 
 
 def start_hint(directory: Path) -> str:
@@ -76,6 +77,16 @@ async def connect(directory: Path) -> AsyncIterator[Instance]:
         raise NoInstanceError(f"{up.describe()} of {up.project} cannot be reached ({exc}); see its output") from None
 
 
+async def detailed(session: Session, name: str, arguments: dict[str, Any]) -> ToolResult:
+    """The tool's detailed answer: the commands print tables and JSON from every field, so they ask for every
+    field of every item (``detail``). An instance from before that argument gets the call without it (its answers
+    had every field anyway)."""
+    result = await session.tool(name, arguments | {"detail": True})
+    if result.is_error and UNKNOWN_DETAIL in result.text:
+        result = await session.tool(name, arguments)
+    return result
+
+
 class Instance:
     """A connected brummer up: tool calls whose failures are brummer errors (one line each)."""
 
@@ -93,7 +104,7 @@ class Instance:
     async def result(self, name: str, arguments: dict[str, Any] | None = None) -> ToolResult:
         args = {key: value for key, value in (arguments or {}).items() if value is not None}
         try:
-            return await self.session.tool(name, args)
+            return await detailed(self.session, name, args)
         except RpcError as exc:
             raise ToolError(one_line(f"{name}: {exc}")) from None
         except ConnectionLost:

@@ -169,7 +169,7 @@ def requests(answer: dict[str, Any]) -> str:
         return "no requests recorded" + (f" ({note})" if note else "")
     body = []
     for r in rows:
-        stamp = clock(r.get("time") or r.get("started_at"))
+        stamp = clock(r.get("started") or r.get("time"))
         took = r.get("duration_ms")
         body.append(
             [

@@ -96,6 +96,16 @@ def test_filter_prompt() -> None:
     assert not view.quitting and view.filter_text == "q"  # in the prompt, q is a letter
 
 
+def test_slash_then_enter_clears_the_filter() -> None:
+    view = ViewState()
+    press(view, "/", *"timeout", ENTER)
+    assert view.filter_text == "timeout" and view.pattern is not None
+    press(view, "/")
+    assert view.prompt == ""  # a new filter: the field starts empty (the footer says what Enter does)
+    press(view, ENTER)
+    assert view.prompt is None and view.filter_text == "" and view.pattern is None
+
+
 def test_a_filter_re2_cannot_run_is_refused_by_name() -> None:
     view = ViewState()
     press(view, "/", *"(a+)\\1", ENTER)

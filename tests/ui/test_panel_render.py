@@ -6,6 +6,8 @@ review the ``.txt`` diffs.
 
 from __future__ import annotations
 
+import itertools
+
 from panel_fixtures import (
     CRASHED,
     CRASHED_LOGS,
@@ -116,3 +118,16 @@ def test_requests_pane_and_proxy_urls() -> None:
     assert "GET" in rows[0] and "200" in rows[0] and "12.3 ms" in rows[0] and "2.0 KB" in rows[0]
     assert "500" in rows[1] and "err" in rows[2] and "connection refused" in rows[2]
     assert "Found 0 errors" not in text  # the pane replaces the log tail
+
+
+def test_the_mcp_address_in_the_footer_is_never_cut() -> None:
+    """At 120 columns the key hints used to win and the address read ``MCP http://127.0.0.1:7777/m…``."""
+    long_message = Message("restarted web (pid 4242); " + "a long message " * 10, "info", 1e12)
+    for width, drops, message in itertools.product(
+        (60, 80, 100, 120, 160), ((), (DropRow("panel", 12_345, 987_654),)), (None, long_message)
+    ):
+        view = ViewState(selected="web", message=message)
+        snap = snapshot(RUNNING, width, 24, logs=RUNNING_LOGS, mcp=MCP, drops=drops)
+        footer = plain(frame(snap, view)).splitlines()[-1]
+        assert "MCP http://127.0.0.1:7777/mcp " in footer + " ", (width, footer)
+        assert len(footer) == width

@@ -115,7 +115,7 @@ def handle_key(view: ViewState, key: str, names: Sequence[str], now: float, last
     elif key == ESC:
         view.show_help = False
     elif key == "/":
-        view.prompt, view.prompt_error = view.filter_text, ""
+        view.prompt, view.prompt_error = "", ""  # a new filter; Enter on the empty field clears the current one
     elif key in ("r", "s", "c"):
         view.settle(list(names))
         if view.selected is None:

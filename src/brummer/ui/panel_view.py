@@ -242,33 +242,41 @@ def _errors(snap: PanelSnapshot, rows: int) -> Table:
     return table
 
 
+HINTS = (  # the footer's key hints, longest first: the longest that fits is shown
+    "↑↓ select  ⏎ one/all  r restart  s stop/start  e errors  w requests  / filter  c clear  ? help  q quit",
+    "↑↓ select  ⏎ one/all  r restart  s stop/start  / filter  ? help  q quit",
+    "? help  q quit",
+)
+
+
 def _footer(snap: PanelSnapshot, view: ViewState) -> Text:
     if view.prompt is not None:
         text = Text.assemble(("/", "bold cyan"), " regex: ", (view.prompt, "bold"), ("▏", "cyan"))
         if view.prompt_error:
             text.append(f"  {view.prompt_error}", style="bold red")
+        elif view.filter_text and not view.prompt:
+            text.append(f"  Enter clears /{one_line(view.filter_text)}/ · Esc keeps it", style="dim")
         else:
             text.append("  Enter applies · Esc cancels · empty clears", style="dim")
         text.truncate(snap.width, overflow="ellipsis")
         return text
-    left = Text()
+    # The MCP address is never cut (it is what an agent is pointed at): the rest takes what is left after it.
+    mcp = Text()
     if snap.mcp:
-        left.append("MCP ", style="bold")
-        left.append(snap.mcp[0][1], style="cyan")
-    for drop in snap.drops:
-        left.append("  " if left else "")
-        left.append(f"{drop.subscriber} dropped {drop.events:,} ({drop.lines:,} lines)", style="yellow")
+        mcp.append("MCP ", style="bold")
+        mcp.append(snap.mcp[0][1], style="cyan")
+    room = max(snap.width - mcp.cell_len - (2 if mcp else 0), 0)
     message = view.current_message(snap.now)
     if message is not None:
         style = {"warn": "yellow", "error": "bold red"}.get(message.level, "bold")
         right = Text(one_line(message.text), style=style)
-    elif snap.width - left.cell_len >= 90:
-        right = Text("↑↓ select  ⏎ one/all  r restart  s stop/start  e errors  / filter  c clear  ? help  q quit")
     else:
-        right = Text("? help  q quit")
-    if message is None:
-        right.stylize("dim")
-    left.truncate(max(snap.width - right.cell_len - 2, 0), overflow="ellipsis")  # the hints or message win
+        right = next((Text(hints, style="dim") for hints in HINTS if len(hints) + 2 <= room), Text())
+    right.truncate(room, overflow="ellipsis")
+    said = "  ".join(f"{drop.subscriber} dropped {drop.events:,} ({drop.lines:,} lines)" for drop in snap.drops)
+    drops = Text(("  " if mcp and said else "") + said, style="yellow")
+    drops.truncate(max(room - right.cell_len - 2, 0), overflow="ellipsis")  # drops give way to hints and messages
+    left = Text.assemble(mcp, drops)
     text = Text.assemble(left, " " * max(snap.width - left.cell_len - right.cell_len, 0), right, no_wrap=True)
     text.truncate(snap.width, overflow="ellipsis")
     return text

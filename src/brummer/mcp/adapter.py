@@ -22,7 +22,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from brummer.errors import ToolError
-from brummer.mcp import proxy_tools, resources, schemas, tools, waiting
+from brummer.mcp import browser_tools, proxy_tools, resources, schemas, tools, waiting
 from brummer.mcp.validate import check_arguments, unrepresentable
 from brummer.runtime import Runtime
 
@@ -48,6 +48,11 @@ TOOL_FUNCTIONS: dict[str, tools.Tool] = {
     "proxy_requests": proxy_tools.proxy_requests,
     "proxy_routes": proxy_tools.proxy_routes,
     "wait_for": waiting.wait_for,
+    "browser_sessions": browser_tools.browser_sessions,
+    "browser_events": browser_tools.browser_events,
+    "browser_reload": browser_tools.browser_reload,
+    "browser_navigate": browser_tools.browser_navigate,
+    "browser_eval": browser_tools.browser_eval,
 }
 TOOL_MODELS = [
     types.Tool(

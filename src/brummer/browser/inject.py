@@ -34,6 +34,7 @@ _NAME = re.compile(rb"<([A-Za-z][A-Za-z0-9-]*)")
 _NONCE = re.compile(r"'nonce-([A-Za-z0-9+/_=-]{1,200})'")
 _SAME_ORIGIN = ("'self'", "*", "http:", "http://127.0.0.1:*", "http://localhost:*")
 NEED_MORE = -1
+BOM = b"\xef\xbb\xbf"
 
 
 def prefers_html(accept: bytes) -> bool:
@@ -172,8 +173,10 @@ class HeadInjector:
 def insertion_point(buf: bytes, pos: int) -> tuple[int, int]:
     """(where the tag goes, or ``NEED_MORE``; where to resume scanning when more comes)."""
     size = len(buf)
-    if pos == 0 and buf.startswith(b"\xef\xbb\xbf"):
-        pos = 3
+    if pos == 0 and buf[:3] == BOM[: len(buf)]:
+        if size < 3:
+            return NEED_MORE, 0
+        pos = 3 if buf.startswith(BOM) else 0
     while True:
         while pos < size and buf[pos] in b" \t\r\n\f":
             pos += 1

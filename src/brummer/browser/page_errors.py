@@ -149,7 +149,7 @@ class PageReports:
         if kind == "overlay" and (frame := text_of(message.get("frame"), 2000)):
             lines = (*lines, *frame.splitlines()[:20])
         error = DetectedError(FAMILY, error_type, first[:300], where, lines)
-        self.telemetry.add(session, kind, "error", f"{error_type}: {first[:300]}", where, stack=list(lines[1:]))
+        self.telemetry.add(session, kind, "error", f"{error_type}: {first[:300]}", where, stack=list(lines[1:6]))
         session.errors += 1
         if error.key not in session.keys:
             store = self.telemetry.store

@@ -57,7 +57,7 @@ async def browser_sessions(runtime: Runtime) -> Answer:
 
 
 async def browser_events(
-    runtime: Runtime, session: str | None = None, kind: str | None = None, since: int | None = None, limit: int = 50
+    runtime: Runtime, session: str | None = None, kind: str | None = None, since: int | None = None, limit: int = 10
 ) -> Answer:
     telemetry = _telemetry(runtime)
     found = list(telemetry.select(session, kind, since))

@@ -402,35 +402,33 @@ TOOLS: tuple[ToolSpec, ...] = (
         idempotent=False,
     ),
 )
-TAB = {"type": "string", "maxLength": 20, "description": "A tab id from browser_sessions; default: the last active."}
+TAB = {"type": "string", "maxLength": 20, "description": "browser_sessions id (default: last active)"}
 OBJECTS = {"type": "array", "items": {"type": "object"}}
-MOVED = _output(
-    {"session": {"type": "string"}, "loaded": {"type": "boolean"}, "url": {"type": "string"}}, ("session", "loaded")
-)
+MOVED = _output({"session": {"type": "string"}, "loaded": {"type": "boolean"}}, ("session", "loaded"))  # + url, title
 TOOLS += (
     ToolSpec(
         "browser_sessions",
-        "Browser tabs showing pages through brummer's proxy (telemetry): url, title, loads, errors.",
+        "Browser tabs on brummer's proxy pages: url, title, loads, errors.",
         _input({}),
         _output({"sessions": OBJECTS, "note": {"type": "string"}}, ("sessions",)),
     ),
     ToolSpec(
         "browser_events",
-        "What tabs reported: console errors/warnings, exceptions, rejections, failed requests, Vite overlay, "
-        "timing. Newest first, or oldest after `since`. Errors are in errors_list too.",
+        "What tabs reported (console, exceptions, failed requests, Vite overlay, timing); newest first, or oldest "
+        "after `since`. Errors are in errors_list too.",
         _input(
             {
                 "session": TAB,
                 "kind": {"enum": ["console", "error", "rejection", "network", "overlay", "timing", "hmr", "page"]},
                 "since": {"type": "integer", "minimum": 0, "description": "`next` of an earlier answer"},
-                "limit": _limit(50, 500),
+                "limit": _limit(10, 500),
             }
         ),
         _output({"events": OBJECTS, "next": {"type": "integer"}}, ("events", "next")),
     ),
     ToolSpec(
         "browser_reload",
-        "Reload a tab and wait for the new page to report in.",
+        "Reload a tab; waits for the new page.",
         _input({"session": TAB}),
         MOVED,
         read_only=False,
@@ -438,7 +436,7 @@ TOOLS += (
     ),
     ToolSpec(
         "browser_navigate",
-        "Open a URL or path of the tab's own origin in a tab.",
+        "Open a same-origin URL or path in a tab; waits for it.",
         _input({"url": {"type": "string", "minLength": 1, "maxLength": 4000}, "session": TAB}, ("url",)),
         MOVED,
         read_only=False,
@@ -446,8 +444,8 @@ TOOLS += (
     ),
     ToolSpec(
         "browser_eval",
-        "Run a JavaScript expression in a tab (awaits a promise, 10 s at most); answers its JSON value. Only if "
-        "the user allowed it.",
+        "Run a JS expression in a tab (awaits promises, 10 s max); answers its JSON value. Only if the user "
+        "allowed it.",
         _input(
             {"expression": {"type": "string", "minLength": 1, "maxLength": 100_000}, "session": TAB}, ("expression",)
         ),

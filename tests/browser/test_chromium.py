@@ -27,6 +27,7 @@ from mcp.client.stdio import StdioServerParameters
 from helpers import PY, free_port
 
 APP = Path(__file__).resolve().parent / "app"
+CONSOLE: dict[Any, list[str]] = {}  # the console messages of each open page
 
 
 @dataclass
@@ -92,13 +93,41 @@ def browser(served: Served) -> Iterator[Any]:
 
 @contextlib.contextmanager
 def new_page(browser: Any, url: str) -> Iterator[Any]:
-    """A page of its own, at ``url``."""
+    """A page of its own, at ``url``, its console messages kept in ``CONSOLE[page]``."""
     page = browser.new_page()
+    CONSOLE[page] = seen = []
+    page.on("console", lambda message: seen.append(message.text))
     try:
         page.goto(url)
         yield page
     finally:
         page.close()
+        del CONSOLE[page]
+
+
+def edit(path: Path, text: str) -> None:
+    """Save ``path`` as editors do, in one step (a new file renamed over it): a truncate-then-write can be seen
+    half done by the dev server's watcher, whose next change event may then be throttled away."""
+    fresh = path.with_name(path.name + ".saving")
+    fresh.write_text(text)
+    os.replace(fresh, path)
+
+
+def wait_text(served: Served, page: Any, text: str) -> None:
+    """Until the app shows ``text``; on timeout, fail with the page's console and brummer's log."""
+    try:
+        page.wait_for_function(f"document.getElementById('message').textContent === {text!r}", timeout=60_000)
+    except Exception as exc:
+        log = served.log.read_text()[-6000:]
+        raise AssertionError(f"{exc}\nconsole: {CONSOLE[page]}\nbrummer up:\n{log}") from None
+
+
+def wait_console(page: Any, text: str, seconds: float = 30) -> None:
+    """Until the page logged ``text`` (Vite's "[vite] connected.": its HMR socket is open, edits reach it)."""
+    deadline = time.monotonic() + seconds
+    while not any(text in line for line in CONSOLE[page]):
+        assert time.monotonic() < deadline, CONSOLE[page]
+        page.wait_for_timeout(50)
 
 
 def mcp_client(served: Served) -> Client:
@@ -113,12 +142,18 @@ async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
     return result.structured_content
 
 
-async def until(client: Client, tool: str, check: Any, seconds: float = 30, **arguments: Any) -> dict[str, Any]:
-    """Call ``tool`` until ``check(answer)`` holds."""
-    with trio.fail_after(seconds):
+async def until(client: Client, tool: str, check: Any, served: Served, seconds: float = 60, **arguments: Any) -> Any:
+    """Call ``tool`` until ``check(answer)`` holds; on timeout, fail with what was seen (and brummer's log)."""
+    answer: dict[str, Any] = {}
+    with trio.move_on_after(seconds):
         while not check(answer := await call(client, tool, **arguments)):
             await trio.sleep(0.2)
-    return answer
+        return answer
+    events = await call(client, "browser_events", limit=50)
+    console = list(CONSOLE.values())
+    raise AssertionError(
+        f"{tool}: {answer}\nevents: {events}\nconsole: {console}\nbrummer up:\n{served.log.read_text()[-6000:]}"
+    )
 
 
 def browser_groups(answer: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -129,32 +164,43 @@ async def test_hmr_applies_an_edit_through_the_proxy_and_the_overlay_error_comes
     served: Served, browser: Any
 ) -> None:
     with new_page(browser, served.proxy + "/") as page:
-        page.wait_for_function("document.getElementById('message').textContent === 'hello from vite'")
+        wait_text(served, page, "hello from vite")
         page.evaluate("window.__marker = 'same page'")
+        wait_console(page, "[vite] connected.")
         message = served.root / "src" / "message.ts"
-        message.write_text('export const message: string = "hot through the proxy";\n')
-        page.wait_for_function("document.getElementById('message').textContent === 'hot through the proxy'")
-        assert page.evaluate("window.__marker") == "same page"  # applied in place, not by a reload
-        async with mcp_client(served) as client:
-            message.write_text('export const message: string = "unfinished;\n')  # a syntax error: Vite's overlay
-            found = await until(client, "errors_list", lambda a: any("vite:error" in g["type"]
-                                for g in browser_groups(a).values()), name="web")  # fmt: skip
-            (overlay,) = [g for g in browser_groups(found).values() if "vite:error" in g["type"]]
-            assert overlay["location"].startswith("src/message.ts")
-            message.write_text('export const message: string = "fixed";\n')
-            page.wait_for_function("document.getElementById('message').textContent === 'fixed'")
-            await until(client, "errors_list", lambda a: not any("vite:error" in g["type"]
-                        for g in browser_groups(a).values()), name="web")  # fmt: skip
+        original = message.read_text()
+        try:
+            await hmr_and_overlay(served, page, message)
+        finally:
+            edit(message, original)  # the other tests load the app
+
+
+async def hmr_and_overlay(served: Served, page: Any, message: Path) -> None:
+    """An edit applied in place; a syntax error shows as Vite's overlay (a browser error group), fixed: gone."""
+    edit(message, 'export const message: string = "hot through the proxy";\n')
+    wait_text(served, page, "hot through the proxy")
+    assert page.evaluate("window.__marker") == "same page"  # applied in place, not by a reload
+    async with mcp_client(served) as client:
+        edit(message, 'export const message: string = "unfinished;\n')  # a syntax error: Vite's overlay
+        found = await until(client, "errors_list", lambda a: any("vite:error" in g["type"]
+                            for g in browser_groups(a).values()), served, name="web")  # fmt: skip
+        (overlay,) = [g for g in browser_groups(found).values() if "vite:error" in g["type"]]
+        assert overlay["location"].startswith("src/message.ts")
+        edit(message, 'export const message: string = "fixed";\n')
+        wait_text(served, page, "fixed")
+        await until(client, "errors_list", lambda a: not any("vite:error" in g["type"]
+                    for g in browser_groups(a).values()), served, name="web")  # fmt: skip
 
 
 async def test_console_error_and_click_exception_reach_errors_list_at_the_original_line(
     served: Served, browser: Any
 ) -> None:
     with new_page(browser, served.proxy + "/") as page:
-        page.wait_for_function("window.__brummer !== undefined && document.getElementById('message').textContent")
+        wait_text(served, page, "hello from vite")
+        assert page.evaluate("window.__brummer !== undefined")
         page.click("#boom")
         async with mcp_client(served) as client:
-            answer = await until(client, "errors_list", lambda a: len(browser_groups(a)) >= 2, name="web")
+            answer = await until(client, "errors_list", lambda a: len(browser_groups(a)) >= 2, served, name="web")
         groups = browser_groups(answer)
         thrown = groups["click failed: the button"]
         assert thrown["type"] == "Error"
@@ -169,7 +215,9 @@ async def test_browser_tools_reload_navigate_and_eval_in_the_page(served: Served
         page.wait_for_function("window.__brummer !== undefined")
         page.evaluate("window.__marker = 'before reload'")
         async with mcp_client(served) as client:
-            sessions = await until(client, "browser_sessions", lambda a: any(s["connected"] for s in a["sessions"]))
+            sessions = await until(
+                client, "browser_sessions", lambda a: any(s["connected"] for s in a["sessions"]), served
+            )
             tab = next(s for s in sessions["sessions"] if s["connected"])
             assert tab["url"].startswith(served.proxy) and tab["title"] == "brummer telemetry test"
             evaluated = await call(

@@ -33,6 +33,8 @@ FETCH_TIMEOUT = 5.0  # seconds for one script or map, connection included
 MAX_SCRIPT = 8 * 1024 * 1024  # bytes of a script fetched to find its map
 MAX_MAP = 16 * 1024 * 1024  # bytes of one source map
 MAX_MAPS = 32  # parsed maps (or "no map") kept per target
+MAX_SCRIPTS = 8  # distinct scripts of one stack looked at
+RESOLVE_TIMEOUT = 10.0  # seconds for every fetch one stack needs
 _SAFE_PATH = re.compile(r"/[!-~]{0,2047}")  # printable ASCII, no spaces or line breaks: safe in a request line
 _COMMENT = re.compile(rb"[#@] sourceMappingURL=([^\s'\"*]+)")
 
@@ -53,10 +55,11 @@ class SourceMaps:
         info = self.site.info()
         run = (info.run_id or "") if info is not None else ""
         wanted: dict[str, tuple[Any, str] | None] = {}
-        for frame in frames:
-            path = page_path(frame.url, self.origins)
-            if path is not None and path not in wanted and len(wanted) < 8:
-                wanted[path] = await self._map(run, path)
+        with trio.move_on_after(RESOLVE_TIMEOUT):  # what is not loaded by then stays unmapped (and uncached)
+            for frame in frames:
+                path = page_path(frame.url, self.origins)
+                if path is not None and path not in wanted and len(wanted) < MAX_SCRIPTS:
+                    wanted[path] = await self._map(run, path)
         jobs: list[tuple[int, tuple[Any, str], Frame]] = []
         for index, frame in enumerate(frames):
             path = page_path(frame.url, self.origins)

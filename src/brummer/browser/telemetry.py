@@ -124,7 +124,8 @@ class Telemetry:
         if maps is None:
             from brummer.browser.sourcemaps import SourceMaps
 
-            maps = self.maps[port] = SourceMaps(site, origins(port), self.root)
+            # the proxy's origins, and the dev server's own (a page may load scripts from it directly)
+            maps = self.maps[port] = SourceMaps(site, (*origins(port), site.target.origin), self.root)
         return maps
 
     def session(self, site: Site, token: str) -> Session | None:

@@ -35,13 +35,21 @@ DOCS = ROOT / "docs" / "benchmarks.md"
 BRUMMER = str(Path(sys.executable).parent / "brummer")
 START, END = "<!-- proxy-bench:start -->", "<!-- proxy-bench:end -->"
 PEER_KEPT = "node http-proxy, keep-alive agent"  # Vite configures http-proxy without one: the default is the peer
+NO_INJECT = "brummer, inject = false"  # the same proxy without the telemetry hooks: their cost on the hot path
+NAV = ("Accept: text/html,application/xhtml+xml,*/*;q=0.8", "Sec-Fetch-Dest: document")
 
 UPSTREAM = """
 const http = require('http');
 const { WebSocketServer } = require(process.env.WS_MODULE);
 const body = JSON.stringify({ok: true, id: 42, name: 'brummer', tags: ['dev', 'proxy'], note: 'a small answer'});
 const block = Buffer.alloc(65536, 120);
+const page = '<!doctype html><html><head><meta charset="utf-8"><title>bench</title></head><body>'
+  + '<p>lorem ipsum dolor sit amet</p>'.repeat(120) + '</body></html>';
 const server = http.createServer((req, res) => {
+  if (req.url === '/page') {
+    res.writeHead(200, {'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(page)});
+    return res.end(page);
+  }
   if (req.url === '/big') {
     const size = 100 * 1024 * 1024;
     res.writeHead(200, {'Content-Type': 'application/octet-stream', 'Content-Length': size});
@@ -125,9 +133,9 @@ def spawn(cmd: list[str], pattern: str, env: dict[str, str] | None = None, cwd: 
         out.unlink()
 
 
-def wrk(exe: str, url: str, connections: int, seconds: float) -> tuple[float, float]:
+def wrk(exe: str, url: str, connections: int, seconds: float, headers: tuple[str, ...] = ()) -> tuple[float, float]:
     """(requests per second, p50 latency in ms)."""
-    cmd = [exe, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", url]
+    cmd = [exe, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", *(f"-H{h}" for h in headers), url]
     text = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
     value, unit = re.search(r"50%\s+([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
@@ -161,6 +169,10 @@ def bench_relay(args: argparse.Namespace, modules: Path, exe: str | None, work: 
     (work / "peer.js").write_text(PEER)
     (work / "Procfile").write_text("web: node upstream.js\n")
     brummer_env = {**env, "NO_COLOR": "1", "BRUMMER_PROXY_BASE_PORT": "0"}
+    plain = work / "no-inject"  # a second project: one brummer up per project
+    plain.mkdir(exist_ok=True)
+    for name in ("upstream.js", "Procfile"):
+        (plain / name).write_text((work / name).read_text())
     node = ["node", str(work / "upstream.js")]
     with (
         spawn(node, r"Listening on (http://\S+)", env) as direct,
@@ -169,8 +181,14 @@ def bench_relay(args: argparse.Namespace, modules: Path, exe: str | None, work: 
         spawn(
             [BRUMMER, "up", "--plain", "--no-mcp", "--dir", str(work)], r"→ proxy (http://\S+)", brummer_env
         ) as brummer,
+        spawn(
+            [BRUMMER, "up", "--plain", "--no-mcp", "--dir", str(plain)],
+            r"→ proxy (http://\S+)",
+            {**brummer_env, "BRUMMER_INJECT": "0"},
+        ) as brummer_plain,
     ):
-        urls = {"direct": direct, "brummer": brummer, "node http-proxy": peer, PEER_KEPT: peer_kept}
+        urls = {"direct": direct, "brummer": brummer, NO_INJECT: brummer_plain, "node http-proxy": peer}
+        urls[PEER_KEPT] = peer_kept
         version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
         lines = [f"upstream: Node {version}"]
         results: dict[str, dict[str, list[float]]] = {name: {} for name in urls}
@@ -188,7 +206,14 @@ def bench_relay(args: argparse.Namespace, modules: Path, exe: str | None, work: 
                             measured.setdefault("p50", []).append(p50)
                 measured.setdefault("download", []).append(download(url + "big"))
                 measured.setdefault("ws", []).append(echo_rtt(url.replace("http://", "ws://"), 1000))
+            if exe is not None:  # an HTML navigation: the telemetry script goes into the page
+                for name in ("direct", "brummer", NO_INJECT):
+                    results[name].setdefault("page", []).append(wrk(exe, urls[name] + "page", 1, args.seconds, NAV)[1])
         lines += table(results, exe is not None)
+        if exe is not None:
+            pages = {name: statistics.median(results[name]["page"]) for name in ("direct", "brummer", NO_INJECT)}
+            lines += ["", "| HTML navigation (4 KB page, 1 connection) | p50 | added to direct |", "|---|---|---|"]
+            lines += [f"| {n} | {v:.3f} ms | +{v - pages['direct']:.3f} ms |" for n, v in pages.items()]
     return lines
 
 

@@ -121,9 +121,12 @@ def _proxy(project: ProjectSpec, bus: Bus, store: LogStore) -> Proxy | None:
     proxy URL; its service (httptools, the relay) starts later, with ``_start_proxy``."""
     if not project.settings.proxy:
         return None
+    from brummer.browser.telemetry import install
     from brummer.proxy.service import Proxy
 
-    return Proxy(project, bus, store)
+    proxy = Proxy(project, bus, store)
+    install(proxy, project, store)  # the browser telemetry: /__brummer__/, the script in pages
+    return proxy
 
 
 async def _start_proxy(runtime: Runtime, proxy: Proxy, scope: trio.CancelScope) -> None:

@@ -15,6 +15,7 @@ from helpers_mcp import demo_project, frame, structured, web_url
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
+from brummer.mcp.schemas import TOOLS
 from brummer.mcp.stdio import Lines
 from helpers import PY, pid_alive
 
@@ -44,7 +45,7 @@ async def test_headless_over_stdio(tmp_path: Path, mode: str, version: str) -> N
     with trio.fail_after(60):
         async with Client(params, mode=mode) as client:
             assert client.protocol_version == version
-            assert len((await client.list_tools()).tools) == 12
+            assert len((await client.list_tools()).tools) == len(TOOLS)
             listed = structured(await client.call_tool("scripts_list", {}))
             assert {p["state"] for p in listed["processes"]} == {"idle"}  # nothing runs until the agent asks
             assert structured(await client.call_tool("scripts_run", {"name": "web"}))["action"] == "started"

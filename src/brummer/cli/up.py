@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 @click.option("--allow-remote", is_flag=True, default=None, help="Allow --mcp-host to be a non-loopback address.")
 @click.option("--no-proxy", is_flag=True, help="Do not put the recording proxy in front of dev servers.")
 @click.option("--proxy-base-port", type=int, default=None, help="First proxy port (default 20888; 0: any free).")
+@click.option("--browser-eval", is_flag=True, default=None, help="Let agents run code in your pages (browser_eval).")
 async def up(
     names: tuple[str, ...],
     directory: Path,
@@ -44,6 +45,7 @@ async def up(
     allow_remote: bool | None,
     no_proxy: bool,
     proxy_base_port: int | None,
+    browser_eval: bool | None,
 ) -> int:
     """Run processes in the foreground (default: the project's `default`, else Procfile, else dev/start).
 
@@ -63,6 +65,7 @@ async def up(
         allow_remote=allow_remote or None,
         proxy=False if no_proxy else None,
         proxy_base_port=proxy_base_port,
+        browser_eval=browser_eval or None,
     )
     project = discover_project(directory, overrides=overrides)
     settings = project.settings

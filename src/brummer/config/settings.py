@@ -67,6 +67,8 @@ SETTING_KEYS: Mapping[str, Callable[[object], object]] = {
     "proxy": _flag,
     "proxy_base_port": _port,
     "allow_remote": _flag,
+    "inject": _flag,
+    "browser_eval": _flag,
 }
 ENV_PREFIX = "BRUMMER_"
 _TRUE = frozenset({"1", "true", "yes"})
@@ -134,6 +136,8 @@ class Overrides:
     proxy: bool | None = None
     proxy_base_port: int | None = None
     allow_remote: bool | None = None
+    inject: bool | None = None
+    browser_eval: bool | None = None
 
 
 def settings_from_flags(overrides: Overrides | None) -> dict[str, object]:

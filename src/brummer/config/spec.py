@@ -56,12 +56,14 @@ class ProxyOptions:
     """brummer.toml's ``proxy`` key of one process: ``false`` (never proxy its URLs), or a target to proxy from the
     start (``{ target = "http://localhost:5173", host = "localhost:5173" }``) instead of the URLs it prints.
 
-    ``host`` is the Host header the upstream sees (default: the target's host and port).
+    ``host`` is the Host header the upstream sees (default: the target's host and port). ``inject = false``: no
+    telemetry script in this process's pages (``Settings.inject`` turns it off for every process).
     """
 
     enabled: bool = True
     target: str | None = None
     host: str | None = None
+    inject: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,8 @@ class Settings:
     allow_remote: bool = False  # binding anything but loopback needs this explicitly
     proxy: bool = True
     proxy_base_port: int = 20888  # the first proxy listens here (or on the next free port); 0: any free port
+    inject: bool = True  # the proxy inserts the browser telemetry script into HTML pages
+    browser_eval: bool = False  # agents may run code in the user's pages (browser_eval): only when allowed
 
 
 @dataclass(frozen=True, slots=True)

@@ -206,12 +206,16 @@ def _signal(value: object, fail: _Fail) -> signal.Signals:
 
 
 def _proxy(value: object, fail: _Fail) -> ProxyOptions:
-    """``false``, ``true``, or ``{ target = "http://localhost:5173", host = "localhost:5173" }``."""
+    """``false``, ``true``, or ``{ target = "http://localhost:5173", host = "localhost:5173", inject = false }``."""
     if isinstance(value, bool):
         return ProxyOptions(enabled=value)
-    if not isinstance(value, dict) or not value or set(value) - {"target", "host"}:
-        raise fail("proxy", 'must be true, false or a table { target = "http://localhost:PORT", host = "..." }')
-    target, host = value.get("target"), value.get("host")
+    if not isinstance(value, dict) or not value or set(value) - {"target", "host", "inject"}:
+        raise fail(
+            "proxy", 'must be true, false or a table { target = "http://localhost:PORT", host = "...", inject = false }'
+        )
+    target, host, inject = value.get("target"), value.get("host"), value.get("inject", True)
+    if not isinstance(inject, bool):
+        raise fail("proxy", f"inject must be true or false, not {inject!r}")
     if target is not None:
         if not isinstance(target, str) or not re.fullmatch(r"https?://[^/\s]+/?", target):
             raise fail(
@@ -225,4 +229,4 @@ def _proxy(value: object, fail: _Fail) -> ProxyOptions:
             )
     if host is not None and (not isinstance(host, str) or not re.fullmatch(r"[A-Za-z0-9.:\[\]_-]{1,255}", host)):
         raise fail("proxy", f"host must be a host name with an optional port, not {host!r}")
-    return ProxyOptions(True, target, host)
+    return ProxyOptions(True, target, host, inject)

@@ -173,6 +173,15 @@ class ErrorBook:
             return []
         return self._resolve(pool, (g for g in pool.values() if g.run < run), reason, now, seq)
 
+    def resolve_keys(
+        self, process: str, family: str, keys: Iterable[str], reason: str, now: float, seq: int
+    ) -> list[ErrorGroup]:
+        """Resolve these open groups of ``family`` (a page reloaded without repeating them, say)."""
+        pool = self._open.get((process, family))
+        if not pool:
+            return []
+        return self._resolve(pool, (pool[key] for key in dict.fromkeys(keys) if key in pool), reason, now, seq)
+
     @staticmethod
     def _resolve(
         pool: dict[str, ErrorGroup], groups: Iterable[ErrorGroup], reason: str, now: float, seq: int

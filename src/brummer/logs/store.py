@@ -33,7 +33,7 @@ from brummer.bus import (
     UrlsCleared,
 )
 from brummer.logs import query, reading
-from brummer.logs.error_book import ErrorBook
+from brummer.logs.error_book import ErrorBook, ErrorGroup
 from brummer.logs.lines import strip
 from brummer.logs.query import Batch, TailResult
 from brummer.logs.urls import UrlWatch, find_urls, origin
@@ -228,6 +228,21 @@ class LogStore:
         resolved = self.errors.end_cycle(log.name, clean, time.time(), seq)
         if resolved:
             self.bus.publish(ErrorResolved(log.name, clean.reason, tuple(resolved)))
+
+    def record_error(self, process: str, stream: str, error: DetectedError) -> ErrorGroup:
+        """An error found outside the process's output (a page's, by the browser telemetry), near the newest line."""
+        group, opened = self.errors.record(process, stream, error, time.time(), self._seq, self._log(process).run)
+        self.bus.publish(ErrorDetected(group) if opened else ErrorRepeated(group.id, process, group.count))
+        self._wake()
+        return group
+
+    def resolve_errors(self, process: str, family: str, keys: Iterable[str], reason: str) -> list[ErrorGroup]:
+        """Resolve these open groups (``ErrorBook.resolve_keys``) and announce it."""
+        resolved = self.errors.resolve_keys(process, family, keys, reason, time.time(), self._seq)
+        if resolved:
+            self.bus.publish(ErrorResolved(process, reason, tuple(resolved)))
+            self._wake()
+        return resolved
 
     def flush_errors(self, process: str | None = None, idle_for: float = 0.0) -> None:
         """Finish open multi-line error groups quiet for ``idle_for`` seconds (all of a process's at its exit)."""

@@ -22,7 +22,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from brummer.errors import ToolError
-from brummer.mcp import log_tools, proxy_tools, resources, schemas, tools, waiting
+from brummer.mcp import browser_tools, log_tools, proxy_tools, resources, schemas, tools, waiting
 from brummer.mcp.validate import check_arguments, unrepresentable
 from brummer.runtime import Runtime
 
@@ -32,7 +32,8 @@ INSTRUCTIONS = (
     "brummer runs this project's dev processes and watches their output. scripts_list names them; scripts_run / "
     "scripts_stop / scripts_restart control them; wait_for blocks until one is ready; logs_tail, logs_search and "
     "errors_list read what they printed (pass `next` back as `since` to follow); urls_list gives their URLs and "
-    "the proxy in front of each, whose traffic proxy_requests and proxy_routes show. Answers are compact (about "
+    "the proxy in front of each, whose traffic proxy_requests and proxy_routes show; browser_* tools see and drive "
+    "the pages opened through it. Answers are compact (about "
     "2 KB: the main fields of what fits, with counts and cursors for the rest); detail=true gives every field of "
     "every item."
 )
@@ -50,6 +51,11 @@ TOOL_FUNCTIONS: dict[str, tools.Tool] = {
     "proxy_requests": proxy_tools.proxy_requests,
     "proxy_routes": proxy_tools.proxy_routes,
     "wait_for": waiting.wait_for,
+    "browser_sessions": browser_tools.browser_sessions,
+    "browser_events": browser_tools.browser_events,
+    "browser_reload": browser_tools.browser_reload,
+    "browser_navigate": browser_tools.browser_navigate,
+    "browser_eval": browser_tools.browser_eval,
 }
 TOOL_MODELS = [
     types.Tool(

@@ -23,7 +23,8 @@ from brummer.supervise.state import ProcState
 
 Schema = dict[str, Any]
 
-TOOLS_LIST_BYTES = 8 * 1024  # the whole tools/list answer as sent; 12 KiB once the browser tools are in
+TOOLS_LIST_BYTES = 12 * 1024  # the whole tools/list answer as sent, browser tools included
+CORE_TOOLS_LIST_BYTES = 8 * 1024  # the same without the five browser tools
 MAX_LINES = 10_000  # one logs_tail/logs_search answer (also bounded in size: reading.ANSWER_CHARS)
 MAX_WAIT = 600.0
 
@@ -203,6 +204,57 @@ TOOLS: tuple[ToolSpec, ...] = (
             ("name", "condition"),
         ),
         _output("met", "reason", "state", "process"),
+        idempotent=False,
+    ),
+)
+TAB = {"type": "string", "maxLength": 20, "description": "browser_sessions id (default: last active)"}
+MOVED = _output("session", "loaded")  # + url, title
+TOOLS += (
+    ToolSpec(
+        "browser_sessions",
+        "Browser tabs on brummer's proxy pages: url, title, loads, errors.",
+        _input({}),
+        _output("sessions", sessions=_item("id", "process", "url")),
+    ),
+    ToolSpec(
+        "browser_events",
+        "What tabs reported (console, exceptions, failed requests, Vite overlay, timing); newest first, or oldest "
+        "after `since`. Errors are in errors_list too.",
+        _input(
+            {
+                "session": TAB,
+                "kind": {"enum": ["console", "error", "rejection", "network", "overlay", "timing", "hmr", "page"]},
+                "since": SINCE,
+                "limit": _limit(10, 500),
+            }
+        ),
+        _output("events", "next", events=_item("id", "session", "kind", "text")),
+    ),
+    ToolSpec(
+        "browser_reload",
+        "Reload a tab; waits for the new page.",
+        _input({"session": TAB}),
+        MOVED,
+        read_only=False,
+        idempotent=False,
+    ),
+    ToolSpec(
+        "browser_navigate",
+        "Open a same-origin URL or path in a tab; waits for it.",
+        _input({"url": {"type": "string", "minLength": 1, "maxLength": 4000}, "session": TAB}, ("url",)),
+        MOVED,
+        read_only=False,
+        idempotent=False,
+    ),
+    ToolSpec(
+        "browser_eval",
+        "Run a JS expression in a tab (awaits promises, 10 s max); answers its JSON value. Only if the user "
+        "allowed it.",
+        _input(
+            {"expression": {"type": "string", "minLength": 1, "maxLength": 100_000}, "session": TAB}, ("expression",)
+        ),
+        _output("session", "json"),
+        read_only=False,
         idempotent=False,
     ),
 )

@@ -20,6 +20,7 @@ REASONS = {
     421: b"Misdirected Request",
     431: b"Request Header Fields Too Large",
     502: b"Bad Gateway",
+    503: b"Service Unavailable",
     504: b"Gateway Timeout",
 }
 REFRESH_SECONDS = 2

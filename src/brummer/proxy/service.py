@@ -9,6 +9,7 @@ flood costs it nothing), and runs one accept loop per target until cancelled.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import trio
@@ -17,6 +18,7 @@ from brummer.proxy.recorder import RING, Recorder
 from brummer.proxy.targets import Target, Targets
 
 if TYPE_CHECKING:
+    from brummer.browser.telemetry import Telemetry
     from brummer.bus import Bus
     from brummer.config.spec import ProjectSpec
     from brummer.logs.store import LogStore
@@ -38,7 +40,9 @@ class Proxy:
         self.store = store
         self.wait = wait
         self.hooks: ProxyHooks | None = None
+        self.hooks_for: Callable[[Target], ProxyHooks | None] | None = None  # per target; wins over ``hooks``
         self.local: LocalHandler | None = None  # None: ``hooks.reserved`` (404 for every /__brummer__/ path)
+        self.telemetry: Telemetry | None = None  # the browser telemetry (``brummer.browser``), when installed
         self.sites: dict[Target, Site] = {}
 
     def proxy_url(self, process: str, url: str) -> str | None:
@@ -56,7 +60,8 @@ class Proxy:
 
             supervisor = runtime.supervisor if runtime is not None else None
             local = self.local or reserved
-            site = Site(target, self.recorder, supervisor, self.wait, self.store, self.hooks, local)
+            hooks = self.hooks_for(target) if self.hooks_for is not None else self.hooks
+            site = Site(target, self.recorder, supervisor, self.wait, self.store, hooks, local)
             self.sites[target] = site
         return site
 

@@ -39,6 +39,7 @@ OUTPUT_GAP = 0.5  # output re-checks candidates at most this often
 FORGET_AFTER = 120.0  # a candidate printed this long ago and never listened on was only mentioned
 SETTLE = 0.1  # after a port-in-use line, the rest of the message (werkzeug names the port on its second line)
 EXPLAIN_WAIT = 3.0  # how long a finished run waits for its last explanation
+READY_SETTLE = 2.0  # how long a process that became ready waits for its printed URLs to be checked
 
 
 class PortWatch:
@@ -66,12 +67,27 @@ class PortWatch:
             self._broken(exc)
         finally:
             self.store.unwatch_urls(self.process, self.watch)
+            self.watch.close()
             if self.watch.clashes:  # the run printed it as it died: say it before the run is recorded as failed
                 with trio.CancelScope(shield=True), trio.move_on_after(EXPLAIN_WAIT):
                     try:
                         await self._explain()
                     except Exception as exc:
                         self._broken(exc)
+
+    async def settle(self) -> None:
+        """The process became ready: check its printed URLs at once, and return once each is owned or was found not
+        to be (at most ``READY_SETTLE`` seconds). So ``ready`` comes with the URLs: ``brummer smoke``'s checks get their
+        ``BRUMMER_URL_*``, a ``wait_for ready`` is followed by the URL in ``urls_list``, the URL line comes first."""
+        if self.watch is None:
+            return
+        # A probe's answer can arrive before the line the server printed just before it is read: two checkpoints
+        # let the pipe readers take what is already in the pipe (woken by the I/O poll between them).
+        await trio.lowlevel.checkpoint()
+        await trio.lowlevel.checkpoint()
+        self.watch.check_now()
+        with trio.move_on_after(READY_SETTLE):
+            await self.watch.wait_settled()
 
     def _broken(self, exc: Exception) -> None:
         self.store.note(f"port watch failed: {exc!r}", self.process, "warn")
@@ -84,11 +100,11 @@ class PortWatch:
             if watch.clashes:
                 await trio.sleep(SETTLE)
                 await self._explain()
-            fresh, output = watch.fresh, watch.output
-            watch.fresh = watch.output = False
+            fresh, output, urgent = watch.fresh, watch.output, watch.urgent
+            watch.fresh = watch.output = watch.urgent = False
             delay = FIRST_DELAY if fresh else delay
             now = trio.current_time()
-            if watch.candidates and (fresh or now >= timer or (output and now - last >= OUTPUT_GAP)):
+            if watch.candidates and (fresh or urgent or now >= timer or (output and now - last >= OUTPUT_GAP)):
                 await self._confirm()
                 last = trio.current_time()
                 for url in [url for url, first in watch.candidates.items() if last - first > FORGET_AFTER]:
@@ -102,7 +118,7 @@ class PortWatch:
 
     async def _confirm(self) -> None:
         assert self.watch is not None
-        urls = list(self.watch.candidates)
+        urls, asked = list(self.watch.candidates), self.watch.asked
         pgid, escapees, mark = self.tree.pgid, set(self.tree.escapees), self.tree.mark
 
         def check() -> tuple[list[str], bool]:
@@ -115,6 +131,7 @@ class PortWatch:
             # Owned: ours. Sockets of the tree we may not read (a setuid helper): the old rule, first to print.
             if (url in owned or not complete) and self.store.claim_url(self.process, url, first_wins=url not in owned):
                 self.watch.candidates.pop(url, None)
+        self.watch.was_checked(asked)
 
     async def _explain(self) -> None:
         """Explain the pending port-in-use messages; they stay pending until explained (a cancelled run's last

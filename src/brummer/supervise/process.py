@@ -316,6 +316,8 @@ class ProcessController:
         except Exception as exc:  # a broken probe must not take the run down with it
             self.ctx.store.note(f"readiness check {self.spec.ready.describe()} failed: {exc!r}", self.name, "warn")
             return
+        if self._ports is not None:
+            await self._ports.settle()  # its printed URLs checked first: `ready` comes with them
         if self.state is ProcState.RUNNING:
             self._set(ProcState.READY, why)
 

@@ -3,6 +3,7 @@ naming a stopped process, and `brummer up --plain` end to end with the request v
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -19,6 +20,7 @@ from test_refusals import free_port
 from brummer.proxy.service import Proxy, serve_proxy
 from brummer.runtime import Runtime
 from helpers import PY, load, running, write_project
+from helpers_cli import Brummer, run_brummer
 
 SERVER = """
 import http.server, sys, time
@@ -133,3 +135,29 @@ async def test_brummer_up_shows_the_proxy_and_mcp_lists_its_requests(tmp_path: P
         if up.poll() is None:
             up.kill()
             up.wait()
+
+
+async def test_a_server_without_a_free_proxy_port_gets_one_line_and_nothing_breaks(tmp_path: Path) -> None:
+    """`--proxy-base-port 65535` with two servers: the second has no proxy (port 65536 does not exist); the proxy,
+    the printer and MCP's `urls_list` / `scripts_status` keep working."""
+    root = write_project(tmp_path, **{"server.py": SERVER}, Procfile=f"a: {PY} server.py 0 0\nb: {PY} server.py 0 0\n")
+    up = Brummer(["up", "--plain", "--dir", str(root), "--mcp-port", "0", "--proxy-base-port", "65535"], tmp_path)
+    try:
+        with trio.fail_after(30):
+            while len(re.findall(r" » url http://", up.output)) < 2 or "no free proxy port" not in up.output:
+                assert up.proc.poll() is None, up.output
+                await trio.sleep(0.05)
+        urls = run_brummer(["urls", "--json", "--dir", str(root)], tmp_path)
+        assert urls.returncode == 0, urls.stdout + urls.stderr
+        rows = {row["process"]: row for row in json.loads(urls.stdout)["urls"]}
+        assert set(rows) == {"a", "b"} and sum(row["proxy_url"] is None for row in rows.values()) >= 1
+        status = run_brummer(["ps", "--json", "--dir", str(root)], tmp_path)
+        assert status.returncode == 0, status.stdout + status.stderr
+        await trio.sleep(0.5)  # time for a crash-looping service to say so
+        out = up.output
+        assert "failed (" not in out and "Traceback" not in out, out
+        (line,) = [line for line in out.splitlines() if "no free proxy port" in line]
+        assert "(every port from 65535 to 65535 is in use)" in line
+        assert await up.stop() == 130
+    finally:
+        up.kill()

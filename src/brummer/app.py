@@ -88,9 +88,10 @@ async def run_up(
                     cleanup.callback(proxy.close)
                     services.start_soon(_start_proxy, runtime, proxy, proxy_starter)
                 services.start_soon(_start_mcp, runtime, services, mcp_starter, registration)
+                ending: list[str] = []  # why brummer up exits on its own, if it does
                 async with trio.open_nursery() as waiting:
                     waiting.start_soon(_cancel_after, shutdown.requested.wait, waiting.cancel_scope)
-                    waiting.start_soon(_cancel_after, supervisor.wait_idle, waiting.cancel_scope)
+                    waiting.start_soon(_end_when_finished, supervisor, store, ending, waiting.cancel_scope)
                     waiting.start_soon(_stop_when_gone, output, shutdown, store)
                 processes.cancel_scope.cancel(reason="shutdown")
             mcp_starter.cancel()
@@ -98,6 +99,8 @@ async def run_up(
             _report_drops(bus, store)
             bus.close()
             services.cancel_scope.deadline = trio.current_time() + SERVICE_DRAIN
+        if panel and ending:  # the panel showed it only for a moment: the last line, under its summary
+            await output.write(f"brummer » {ending[0]}\n")
     return shutdown.exit_code(supervisor.outcome())
 
 
@@ -193,6 +196,18 @@ async def _stop_when_gone(output: Output, shutdown: Shutdown, store: LogStore) -
     await output.gone.wait()
     store.note("stdout went away: stopping every process", level="warn")
     shutdown.request(signal.SIGPIPE)
+
+
+async def _end_when_finished(
+    supervisor: Supervisor, store: LogStore, ending: list[str], scope: trio.CancelScope
+) -> None:
+    """Every process ended on its own and nobody asked for anything: brummer up exits, and says so in one line."""
+    await supervisor.wait_idle()
+    failed = supervisor.unsuccessful()
+    why = f" ({', '.join(failed)} failed)" if failed else ""
+    ending.append(f"every process has ended{why}: exiting with {supervisor.outcome()}")
+    store.note(ending[0], level="warn" if failed else "info")
+    scope.cancel()
 
 
 async def _cancel_after(fn: Callable[[], Awaitable[object]], scope: trio.CancelScope) -> None:

@@ -50,10 +50,33 @@ def test_plain_output_and_exit_codes(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"^\d\d:\d\d:\d\d hello +\| hi there$", result.stdout, re.M)
     assert re.search(r"^\d\d:\d\d:\d\d hello +» exited: exit code 0$", result.stdout, re.M)
+    assert result.stdout.splitlines()[-1].endswith("brummer » every process has ended: exiting with 0")
     failing = write_project(tmp_path / "bad", Procfile="good: true\nbad: exit 7\n")
     result = run_brummer(["up", "--dir", str(failing)], tmp_path)
     assert result.returncode == 1
     assert re.search(r"^\d\d:\d\d:\d\d bad +» failed: exit code 7$", result.stdout, re.M)
+    assert result.stdout.splitlines()[-1].endswith("brummer » every process has ended (bad failed): exiting with 1")
+
+
+async def test_a_failed_start_on_request_does_not_end_brummer_up(tmp_path: Path) -> None:
+    """`brummer stop web`, then `brummer start web` fails (its port taken, say): brummer up stays up for the next
+    request, as it does after the stop; its MCP server (what `brummer ps` talks to) stays with it."""
+    root = write_project(tmp_path / "p", Procfile="web: test -e ok && exec sleep 300 || exit 3\n")
+    (root / "ok").touch()
+    up = Brummer(["up", "--plain", "--dir", str(root), "--mcp-port", "0"], tmp_path)
+    try:
+        await up.wait_output("MCP on ")
+        assert run_brummer(["stop", "web", "--dir", str(root)], tmp_path).returncode == 0
+        (root / "ok").unlink()
+        assert run_brummer(["start", "web", "--dir", str(root)], tmp_path).returncode == 0
+        await up.wait_output("web     » failed: exit code 3")
+        await trio.sleep(0.5)  # it used to exit here, at once
+        ps = run_brummer(["ps", "--dir", str(root)], tmp_path)
+        assert ps.returncode == 0 and re.search(r"^web +failed ", ps.stdout, re.M), ps.stdout + ps.stderr
+        assert await up.stop() == 130
+        assert "every process has ended" not in up.output
+    finally:
+        up.kill()
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])

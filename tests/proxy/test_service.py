@@ -3,6 +3,7 @@ naming a stopped process, and `brummer up --plain` end to end with the request v
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -18,7 +19,9 @@ from test_refusals import free_port
 
 from brummer.proxy.service import Proxy, serve_proxy
 from brummer.runtime import Runtime
+from brummer.supervise.state import ProcState
 from helpers import PY, load, running, write_project
+from helpers_cli import Brummer, run_brummer
 
 SERVER = """
 import http.server, sys, time
@@ -81,6 +84,44 @@ async def test_requests_wait_for_a_restarting_process_then_succeed(tmp_path: Pat
     assert statuses == [("/first", 200), ("/during", 200), ("/after", 502)]
 
 
+ONE_ANSWER = """
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(f"listening on http://127.0.0.1:{s.getsockname()[1]}/", flush=True)
+c, _ = s.accept(); c.recv(65536)
+c.sendall(b"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\nConnection: close\\r\\n\\r\\nok"); c.close()
+s.close()
+print("crashed: no longer listening, still alive", flush=True)
+time.sleep(300)
+"""
+
+
+async def test_a_ready_process_that_stopped_listening_gets_a_502_at_once(tmp_path: Path) -> None:
+    """`node --watch` after a crash: the process lives on, nothing listens. Nothing is restarting, so the request
+    does not wait for the restart wait (60 s here) before its 502."""
+    root = write_project(tmp_path, **{"server.py": ONE_ANSWER}, Procfile=f"web: {PY} -u server.py\n")
+    project = load(root, proxy_base_port=0)
+    async with running(project) as run:
+        runtime = Runtime(project, run.sup, run.store, run.bus)
+        runtime.proxy = proxy = Proxy(project, run.bus, run.store, wait=60)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(serve_proxy, runtime, proxy)
+            await run.wait_state("web", ProcState.READY)
+            (url,) = run.sup.info("web").urls
+            proxy_url = proxy.proxy_url("web", url)
+            async with httpx.AsyncClient(timeout=60) as client:
+                assert (await client.get(f"{proxy_url}first")).status_code == 200
+                await run.wait_for(lambda: "no longer listening" in " ".join(run.text("web")))
+                with trio.fail_after(20):
+                    second = await client.get(f"{proxy_url}second", headers={"Accept": "application/json"})
+            assert second.status_code == 502
+            body = second.json()
+            assert (body["state"], body["process"]) == ("ready", "web")
+            assert body["reason"] == "connection refused: the process runs, but nothing listens there any more"
+            nursery.cancel_scope.cancel()
+        proxy.close()
+
+
 async def test_brummer_up_shows_the_proxy_and_mcp_lists_its_requests(tmp_path: Path) -> None:
     root = write_project(tmp_path, **{"server.py": SERVER}, Procfile=f"web: {PY} server.py 0 0\n")
     out = tmp_path / "up.out"
@@ -133,3 +174,29 @@ async def test_brummer_up_shows_the_proxy_and_mcp_lists_its_requests(tmp_path: P
         if up.poll() is None:
             up.kill()
             up.wait()
+
+
+async def test_a_server_without_a_free_proxy_port_gets_one_line_and_nothing_breaks(tmp_path: Path) -> None:
+    """`--proxy-base-port 65535` with two servers: the second has no proxy (port 65536 does not exist); the proxy,
+    the printer and MCP's `urls_list` / `scripts_status` keep working."""
+    root = write_project(tmp_path, **{"server.py": SERVER}, Procfile=f"a: {PY} server.py 0 0\nb: {PY} server.py 0 0\n")
+    up = Brummer(["up", "--plain", "--dir", str(root), "--mcp-port", "0", "--proxy-base-port", "65535"], tmp_path)
+    try:
+        with trio.fail_after(30):
+            while len(re.findall(r" » url http://", up.output)) < 2 or "no free proxy port" not in up.output:
+                assert up.proc.poll() is None, up.output
+                await trio.sleep(0.05)
+        urls = run_brummer(["urls", "--json", "--dir", str(root)], tmp_path)
+        assert urls.returncode == 0, urls.stdout + urls.stderr
+        rows = {row["process"]: row for row in json.loads(urls.stdout)["urls"]}
+        assert set(rows) == {"a", "b"} and sum(row["proxy_url"] is None for row in rows.values()) >= 1
+        status = run_brummer(["ps", "--json", "--dir", str(root)], tmp_path)
+        assert status.returncode == 0, status.stdout + status.stderr
+        await trio.sleep(0.5)  # time for a crash-looping service to say so
+        out = up.output
+        assert "failed (" not in out and "Traceback" not in out, out
+        (line,) = [line for line in out.splitlines() if "no free proxy port" in line]
+        assert "(every port from 65535 to 65535 is in use)" in line
+        assert await up.stop() == 130
+    finally:
+        up.kill()

@@ -88,3 +88,31 @@ def test_bad_proxy_keys_name_the_line(tmp_path: Path, value: str, message: str) 
     with pytest.raises(ConfigError, match=message) as caught:
         load(root)
     assert "brummer.toml:3" in str(caught.value)
+
+
+def test_the_port_search_stops_at_65535_with_one_line_saying_so() -> None:
+    """Base 65535 and two servers: the second gets no proxy (never 65536, never an exception), and says why."""
+    targets = Targets({"a": spec("a"), "b": spec("b")}, 65535)
+    try:
+        a = targets.for_url("a", "http://127.0.0.1:18111/")
+        assert a is None or a.proxy_port == 65535  # (another program may hold 65535)
+        assert targets.for_url("b", "http://127.0.0.1:18112/") is None
+        assert targets.for_url("b", "http://127.0.0.1:18112/") is None  # asked again: no second line
+        assert targets.failures[-1] == (
+            "b: no free proxy port for http://127.0.0.1:18112/ (every port from 65535 to 65535 is in use)"
+        )
+        assert len(targets.failures) == (1 if a is not None else 2)
+    finally:
+        targets.close()
+
+
+def test_an_international_host_name_is_sent_in_its_ascii_form() -> None:
+    """A printed `http://ŝ.localhost:3000/` (child output is hostile) must not crash whoever asks for its proxy."""
+    targets = Targets({"web": spec("web")}, 0)
+    try:
+        web = targets.for_url("web", "http://ŝ.localhost:3000/")
+        assert web is not None and web.host_header == b"xn--lga.localhost:3000"
+        ipv6 = targets.for_url("web", "http://[::1]:3001/")
+        assert ipv6 is not None and ipv6.host_header == b"[::1]:3001"
+    finally:
+        targets.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from helpers_smoke import env, fetch, server_project, validate
 
-from helpers import pid_alive
+from helpers import free_port, pid_alive
 from helpers_cli import pids_in, run_brummer
 
 TWO_SERVERS = """
@@ -119,6 +119,41 @@ def test_ready_none_counts_once_it_runs_and_no_checks_pass_once_up(tmp_path: Pat
     assert result.returncode == 0, result.stdout + result.stderr
     assert 'worker  » ready = "none": it counts as up once it runs' in result.stdout
     assert "no checks: it passes once all are up" in result.stdout
+
+
+PRINT_THEN_SERVE = """
+import http.server, sys, time
+port = int(sys.argv[1])
+print(f"api on http://127.0.0.1:{port}/", flush=True)
+time.sleep(1.7)  # binds between two of the port watch's backing-off re-checks (about 1.55 s and 3.15 s)
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), Handler).serve_forever()
+"""
+
+
+def test_the_checks_get_the_url_of_a_process_made_ready_by_its_probe(tmp_path: Path) -> None:
+    """`ready = { http = ... }` passes before the URL the server printed is confirmed by the port watch's timer:
+    the check still gets BRUMMER_URL_API (a process is ready only once its printed URLs were looked at)."""
+    port = free_port()
+    (tmp_path / "api.py").write_text(PRINT_THEN_SERVE)
+    root = server_project(
+        tmp_path,
+        f"""
+        [processes.api]
+        cmd = "{{py}} -u {tmp_path / "api.py"} {port}"
+        ready = {{{{ http = "http://127.0.0.1:{port}/" }}}}
+        grace = 1
+        """,
+    )
+    check = 'echo "url=$BRUMMER_URL_API"'
+    result = run_brummer(["smoke", "--dir", str(root), "--check", check], tmp_path, env=env(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(rf"check +\| url=http://127\.0\.0\.1:{port}/$", result.stdout, re.M), result.stdout
 
 
 def test_usage_and_config_errors_exit_2_and_start_nothing(tmp_path: Path) -> None:

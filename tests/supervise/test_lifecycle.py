@@ -95,6 +95,18 @@ async def test_finished_only_when_everything_ended_on_its_own(tmp_path: Path) ->
         await r.wait_state("long", ProcState.RUNNING)
 
 
+async def test_after_a_request_it_is_never_finished_even_when_the_requested_run_fails(tmp_path: Path) -> None:
+    """A restart by hand (panel, agent, remote command) that fails must not end `brummer up` under the agent."""
+    root = write_project(tmp_path, Procfile="job: exit 3\n")
+    async with running(load(root)) as r:
+        await r.wait_for(lambda: r.sup.idle)
+        assert r.sup.finished()  # ended on its own, nothing asked for: brummer up exits
+        info = await r.sup.restart("job")
+        await r.wait_for(lambda: r.sup.idle)
+        assert info.restarts == 1 and r.state("job") is ProcState.FAILED
+        assert not r.sup.finished()  # it failed, but it was asked for: stay up for the next request
+
+
 async def test_children_get_force_color_and_the_run_marks(tmp_path: Path) -> None:
     root = write_project(tmp_path, Procfile='env: echo "$FORCE_COLOR $BRUMMER_PROCESS ${BRUMMER_RUN#*/}"\n')
     async with running(load(root)) as r:

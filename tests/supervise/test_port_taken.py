@@ -56,6 +56,13 @@ def test_a_flood_is_looked_at_only_at_its_ends() -> None:
         ({}, ["uvicorn app:app --port 9000"], 9000),
         ({}, ["vite -p 5175"], 5175),
         ({}, ["python app.py"], None),
+        ({}, ["python3 -m http.server 18556"], 18556),
+        ({}, ["python3 -m http.server --bind 127.0.0.1 8124"], 8124),
+        ({}, ["python3 -m http.server -d 2024"], None),  # a directory named 2024, not a port
+        ({}, ["python manage.py runserver --noreload 8002"], 8002),
+        ({}, ["npx serve -l 3001 dist"], 3001),
+        ({}, ["npx serve dist"], None),
+        ({}, ["python3 serve.py 42 3000"], None),  # not a known server: its numbers mean anything
     ],
 )
 def test_the_port_a_portless_message_meant(env: dict[str, str], commands: list[str], port: int | None) -> None:
@@ -182,3 +189,38 @@ async def test_a_server_that_tries_another_port_is_told_who_holds_the_first(tmp_
         await r.wait_for(lambda: any("is taken" in text for text in notes(r, "web")))
         said = f"port {port} is taken by pid {holder.pid} ({os.path.basename(PY)} -c import socket"
         assert said in " ".join(notes(r, "web"))
+
+
+@linux
+async def test_a_bare_port_on_the_command_line_of_a_known_server(tmp_path: Path) -> None:
+    """`python3 -m http.server PORT`: Python's portless `[Errno 98]` is explained from the bare argument."""
+    port = free_port()
+    root = write_project(tmp_path, Procfile=f"web: {PY} -m http.server {port} --bind 127.0.0.1\n")
+    async with stranger(port) as holder, running(load(root), ["web"]) as r:
+        note = await failed_with_note(r, "web")
+        assert note.startswith(f"port {port} is taken by pid {holder.pid} (")
+
+
+@linux
+async def test_the_port_of_the_previous_run_is_remembered(tmp_path: Path) -> None:
+    """A server whose port is nowhere on its command line (read from a file here) listened on it in its last run:
+    when a restart finds the port taken, the note names that port's holder."""
+    port = free_port()
+    (tmp_path / "port").write_text(str(port))
+    server = (
+        "import socket, time\n"
+        "s = socket.socket()\n"
+        "s.bind(('127.0.0.1', int(open('port').read())))\n"
+        "s.listen()\n"
+        "print(f'Local: http://127.0.0.1:{s.getsockname()[1]}/', flush=True)\n"
+        "time.sleep(300)\n"
+    )
+    (tmp_path / "server.py").write_text(server)
+    root = write_project(tmp_path, brummer_toml=f'[processes.web]\ncmd = "{PY} -u server.py"\ngrace = 1\n')
+    async with running(load(root), ["web"]) as r:
+        await r.wait_state("web", ProcState.READY, timeout=30)
+        await r.sup.stop("web")
+        async with stranger(port) as holder:
+            await r.sup.start("web")
+            note = await failed_with_note(r, "web")
+            assert note.startswith(f"port {port} is taken by pid {holder.pid} (")

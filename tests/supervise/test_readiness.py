@@ -98,3 +98,19 @@ async def test_log_readiness_while_another_process_floods(tmp_path: Path) -> Non
     async with running(load(root), ["chatty", "slow"]) as r:
         await r.wait_state("slow", ProcState.READY)
         assert r.store.stats("chatty")[2] > 0
+
+
+async def test_the_ready_message_shows_the_pattern_as_written(tmp_path: Path) -> None:
+    """Not its repr: `worker\\s+up` in brummer.toml is shown as `'worker\\s+up'`, not `'worker\\\\s+up'`."""
+    root = write_project(
+        tmp_path,
+        brummer_toml="""
+        [processes.worker]
+        cmd = "echo 'worker   up'; exec sleep 30"
+        ready = { log = 'worker\\s+up' }
+        grace = 1
+        """,
+    )
+    async with running(load(root), ["worker"]) as r:
+        await r.wait_state("worker", ProcState.READY)
+        assert r.sup.info("worker").message == "log line matched 'worker\\s+up'"

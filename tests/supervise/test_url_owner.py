@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import trio
 
+from brummer.bus import ProcessChanged
 from brummer.supervise import ports
 from brummer.supervise.state import ProcState
 from helpers import Running, free_port, load, running, serve_script, write_project
@@ -118,3 +119,26 @@ async def test_a_url_on_another_address_of_the_same_port_is_not_owned(tmp_path: 
         await r.wait_for(lambda: "Network:" in " ".join(r.text("server")))
         await trio.sleep(0.5)
         assert r.state("server") is ProcState.RUNNING and r.store.urls() == {}
+
+
+async def test_a_process_that_becomes_ready_has_its_printed_url_already(tmp_path: Path) -> None:
+    """A probe (`tcp`, `http`) can pass before the port watch's backing-off timer looks at the URL again: the URL
+    is checked the moment the process is ready, so `ready` is announced with it (smoke's BRUMMER_URL_*)."""
+    port = free_port()
+    serve = serve_script(tmp_path)
+    url = f"http://localhost:{port}/"
+    # printed at once, bound 1.7 s later: between the watch's re-checks at about 1.55 s and 3.15 s
+    root = write_project(
+        tmp_path / "p",
+        brummer_toml=f"""
+        [processes.api]
+        cmd = "{serve} --port {port} --print-first --delay 1.7"
+        ready = {{ tcp = {port} }}
+        grace = 1
+        """,
+    )
+    async with running(load(root), ["api"]) as r:
+        await r.wait_state("api", ProcState.READY, timeout=30)
+        events = await r.events.receive_batch()
+        (ready,) = [e.info for e in events if isinstance(e, ProcessChanged) and e.info.state is ProcState.READY]
+        assert ready.urls == (url,)

@@ -101,15 +101,22 @@ class UrlWatch:
     """A run's URLs that are printed but not yet owned, and the port-in-use lines it printed: what the store hands
     to the run's port watcher (``supervise.port_watch``), which credits a URL only once the run listens on it.
 
-    ``wait()`` returns when there is news: a new URL, a port-in-use line, or (while ``wants_output``) any output,
-    which is when a server that prints before it binds has usually bound."""
+    ``wait()`` returns when there is news: a new URL, a port-in-use line, (while ``wants_output``) any output,
+    which is when a server that prints before it binds has usually bound, or a request to check at once
+    (``check_now``: the process became ready, and a probe can pass long before the watcher's timer looks again).
+    ``asked`` and ``checked`` tell whether every candidate has been looked at since then (``settled``)."""
 
     candidates: dict[str, float] = field(default_factory=dict)  # url -> trio time it was first printed
     clashes: list[PortTaken] = field(default_factory=list)
     fresh: bool = False  # a URL was added since the watcher last looked
     output: bool = False  # the run printed something since the watcher last looked (only while wants_output)
     wants_output: bool = False
+    urgent: bool = False  # check the candidates at once, whatever the timer says
+    asked: int = 0  # counts new candidates and requests to check now
+    checked: int = 0  # ``asked`` as it was when the latest finished check began
+    closed: bool = False  # the watcher is gone: nothing will be checked any more
     _lot: trio.lowlevel.ParkingLot = field(default_factory=trio.lowlevel.ParkingLot)
+    _checked_lot: trio.lowlevel.ParkingLot = field(default_factory=trio.lowlevel.ParkingLot)
 
     def mention(self, url: str) -> None:
         if url in self.candidates:
@@ -118,7 +125,31 @@ class UrlWatch:
             del self.candidates[next(iter(self.candidates))]
         self.candidates[url] = trio.current_time()
         self.fresh = True
+        self.asked += 1
         self._lot.unpark_all()
+
+    def check_now(self) -> None:
+        self.urgent = True
+        self.asked += 1
+        self._lot.unpark_all()
+
+    def was_checked(self, asked: int) -> None:
+        """A check that began when ``asked`` was this has finished (its owned URLs are claimed)."""
+        self.checked = max(self.checked, asked)
+        self._checked_lot.unpark_all()
+
+    def close(self) -> None:
+        self.closed = True
+        self._checked_lot.unpark_all()
+
+    def settled(self) -> bool:
+        """Every candidate is owned (and gone from here) or was found not owned by a check begun after the latest
+        new URL and ``check_now``."""
+        return self.closed or not self.candidates or self.checked >= self.asked
+
+    async def wait_settled(self) -> None:
+        while not self.settled():
+            await self._checked_lot.park()
 
     def saw_output(self, plain: str) -> None:
         """New output (ANSI-stripped): look for port-in-use messages, wake the watcher if it waits for output."""
@@ -130,7 +161,7 @@ class UrlWatch:
             self._lot.unpark_all()
 
     def news(self) -> bool:
-        return self.fresh or self.output or bool(self.clashes)
+        return self.fresh or self.output or self.urgent or bool(self.clashes)
 
     async def wait(self) -> None:
         if self.news():

@@ -23,6 +23,7 @@ from brummer.config.spec import ProcessSpec, ProxyOptions
 
 LISTEN_HOST = "127.0.0.1"
 PORT_TRIES = 200  # ports tried after the base before giving up on a target
+MAX_PORT = 65535
 BACKLOG = 512  # connections the kernel queues before our accept loop takes them (a browser opens ~6 per origin)
 
 
@@ -55,6 +56,19 @@ class Target:
 
     def close(self) -> None:
         self.listener.close()
+
+
+def host_header(scheme: str, host: str, port: int, configured: str | None) -> bytes | None:
+    """What the upstream sees as Host: the configured one, else the target's own host and port (an international
+    name in its ASCII form); None if the host cannot be put in a header."""
+    if configured:
+        return configured.encode("latin-1", "replace")
+    try:
+        name = host.encode("idna") if ":" not in host else f"[{host}]".encode("ascii")
+    except UnicodeError:
+        return None
+    default = 443 if scheme == "https" else 80
+    return name if port == default else name + b":%d" % port
 
 
 def split_origin(url: str) -> tuple[str, str, int] | None:
@@ -98,7 +112,11 @@ class Targets:
         key = (process, url)
         if key in self._by_url:
             return self._by_url[key]
-        target = self._lookup(process, url)
+        try:
+            target = self._lookup(process, url)
+        except Exception as exc:  # a bug here must not take the printer, the panel or MCP with it: no proxy, a line
+            self._failed(f"{process}: {url} is not proxied: {exc!r}")
+            target = None
         if len(self._by_url) < 10_000:  # a process printing endless distinct URLs must not grow this forever
             self._by_url[key] = target
         return target
@@ -127,41 +145,50 @@ class Targets:
         existing = self._targets.get((process, port))
         if existing is not None:
             return existing
-        listener = self._bind()
-        if listener is None:
-            self.failures.append(f"{process}: no free port from {self._base} for {url}")
-            self.added.unpark_all()  # the service reports it
-            return None
         host = host.lower()
-        netloc = f"[{host}]" if ":" in host else host
-        if port != (443 if scheme == "https" else 80):
-            netloc = f"{netloc}:{port}"
-        header = options.host or netloc
-        target = Target(process, scheme, host, port, header.encode("latin-1"), listener, listener.getsockname()[1])
+        header = host_header(scheme, host, port, options.host)
+        if header is None:
+            self._failed(f"{process}: {url} is not proxied: its host name cannot be a Host header")
+            return None
+        listener, why = self._bind()
+        if listener is None:
+            self._failed(f"{process}: no free proxy port for {url} ({why})")
+            return None
+        target = Target(process, scheme, host, port, header, listener, listener.getsockname()[1])
         self._targets[(process, port)] = target
         self.added.unpark_all()
         return target
 
-    def _bind(self) -> socket.socket | None:
-        """A listening socket on 127.0.0.1: the base port, else the next free one (any free port for base 0)."""
+    def _failed(self, why: str) -> None:
+        self.failures.append(why)
+        self.added.unpark_all()  # the service reports it
+
+    def _bind(self) -> tuple[socket.socket | None, str]:
+        """A listening socket on 127.0.0.1: the base port, else the next free one (any free port for base 0), and
+        if there is none, why. The search stops at 65535: it never wraps around below the base."""
+        first = self._next_port
         for _ in range(PORT_TRIES):
             port = self._next_port
+            if port > MAX_PORT:
+                break
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             try:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 sock.bind((LISTEN_HOST, port))
                 sock.listen(BACKLOG)
-            except OSError:
+            except OSError as exc:
                 sock.close()
-                if self._base == 0 or port >= 65535:
-                    return None
+                if self._base == 0:
+                    return None, f"cannot listen on 127.0.0.1: {exc.strerror or exc}"
                 self._next_port = port + 1
                 continue
             sock.setblocking(False)
             if self._base:
                 self._next_port = port + 1
-            return sock
-        return None
+            return sock, ""
+        if first > MAX_PORT:
+            return None, f"every port from {self._base} to {MAX_PORT} is in use"
+        return None, f"ports {first} to {self._next_port - 1} are taken"
 
     def close(self) -> None:
         for target in self._targets.values():

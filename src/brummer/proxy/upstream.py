@@ -20,7 +20,7 @@ import trio
 
 from brummer.errors import UpstreamError
 from brummer.proxy.messages import ResponseReader
-from brummer.proxy.targets import Target
+from brummer.proxy.targets import Target, split_origin
 from brummer.supervise.state import ProcessInfo, ProcState
 
 if TYPE_CHECKING:
@@ -30,17 +30,12 @@ IDLE_LIMIT = 4.0  # seconds an idle pooled connection is kept (Node's http serve
 MAX_IDLE = 64  # pooled connections per target
 WAIT_ENDED = 1.0  # a process that ended may be restarting (restart = always, scripts_restart): watch it this long
 RETRY_FIRST, RETRY_MAX = 0.05, 0.5  # connection retries while a process starts up (it may never say "ready")
-# states in which a refused connection means "not yet": the process is (re)starting, or its server restarts inside it
+# states in which a refused connection means "not yet" (``Pool._coming``): on the way up (``running`` is not ready
+# yet), or stopping, which may be the first half of a restart
 WAITING_STATES = frozenset(
-    {
-        ProcState.PENDING,
-        ProcState.STARTING,
-        ProcState.RUNNING,
-        ProcState.READY,
-        ProcState.STOPPING,
-        ProcState.BACKING_OFF,
-    }
+    {ProcState.PENDING, ProcState.STARTING, ProcState.RUNNING, ProcState.STOPPING, ProcState.BACKING_OFF}
 )
+STOPPED_LISTENING = ": the process runs, but nothing listens there any more"
 RECV = 65536
 
 
@@ -135,10 +130,11 @@ class Pool:
                 error = exc
             info = self._info()
             now = trio.current_time()
-            if info is not None and info.state not in WAITING_STATES:
-                ended_since = now if ended_since is None else ended_since
-            else:
-                ended_since = None
+            coming = info is None or self._coming(info)
+            if not coming and info is not None and info.state is ProcState.READY:  # it listened, and no longer does
+                gone = STOPPED_LISTENING if isinstance(error, ConnectionRefusedError) else ""
+                raise UpstreamError(_describe(error) + gone, info)
+            ended_since = None if coming else now if ended_since is None else ended_since
             if now >= deadline or (ended_since is not None and now - ended_since >= WAIT_ENDED):
                 raise UpstreamError(_describe(error), info)
             with trio.move_on_at(min(deadline, now + delay)):
@@ -147,6 +143,16 @@ class Pool:
                 else:
                     await trio.sleep_forever()
             delay = min(delay * 2, RETRY_MAX)
+
+    def _coming(self, info: ProcessInfo) -> bool:
+        """Whether a refused connection means "not yet": the process is on its way up, has not run yet, or is
+        stopping (perhaps the first half of a restart); or it is ready, but this server is not one it announced (or
+        the one brummer.toml names): a second server of the process may still be starting. A ready process that
+        refuses on its own server has stopped listening (``node --watch`` after a crash): nothing is coming."""
+        if info.state is ProcState.READY:
+            announced = (split_origin(url) for url in info.urls)
+            return not (self.target.configured or any(o is not None and o[2] == self.target.port for o in announced))
+        return info.state in WAITING_STATES or (info.state is ProcState.IDLE and not info.run)
 
     def _info(self) -> ProcessInfo | None:
         if self.supervisor is None or not self.supervisor.knows(self.target.process):

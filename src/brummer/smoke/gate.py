@@ -37,7 +37,7 @@ def why_not_up(info: ProcessInfo, spec: ProcessSpec) -> str:
         # "waiting for http://localhost:3000/health: connection refused, 12 tries", or what it still waits for
         waiting = info.detail or {
             "url": "no URL printed yet",
-            "log": f"no line matched {spec.ready.target!r} yet",
+            "log": f"no line matched '{spec.ready.target}' yet",
         }.get(spec.ready.kind, f"{spec.ready.describe()} has not passed yet")
         return f"still starting ({waiting})"
     if state is ProcState.STARTING:

@@ -274,9 +274,11 @@ class ProcessController:
         nothing of it is left."""
         readers_done = trio.Event()
         spawner = self.ctx.spawner
+        earlier = self._ports.remembered() if self._ports is not None else ()
         self._ports = PortWatch(
             self.ctx.store, self.name, tree, env=env, command=self.spec.display_command, instance=spawner.instance
         )
+        self._ports.earlier = earlier  # its last run's URLs: a portless "address in use" may be about one of them
         async with trio.open_nursery() as run:
             run.start_soon(self._ports.serve)  # confirms its URLs by its listening sockets, explains taken ports
             reader_scope = trio.CancelScope(shield=True)  # readers outlive a cancellation until drained
@@ -316,6 +318,8 @@ class ProcessController:
         except Exception as exc:  # a broken probe must not take the run down with it
             self.ctx.store.note(f"readiness check {self.spec.ready.describe()} failed: {exc!r}", self.name, "warn")
             return
+        if self._ports is not None:
+            await self._ports.settle()  # its printed URLs checked first: `ready` comes with them
         if self.state is ProcState.RUNNING:
             self._set(ProcState.READY, why)
 

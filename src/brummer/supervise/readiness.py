@@ -81,7 +81,7 @@ async def wait_ready(
         while True:
             found = await store.read(process, since=cursor, limit=1, pattern=pattern, min_run=1)
             if found.lines:
-                return f"log line matched {check.target!r}"
+                return f"log line matched '{check.target}'"
             # Every line up to ``next`` has been looked at (other processes' lines advance it too): wait for
             # something newer, or this loop would spin.
             cursor = found.next

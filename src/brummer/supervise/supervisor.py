@@ -53,6 +53,7 @@ class Supervisor:
         # takes the project's lock there, and refuses while a brummer up holds it).
         self.admit: Callable[[], None] | None = None
         self._nursery: trio.Nursery | None = None
+        self._requested = False  # something was started, stopped or restarted on request: see finished()
         self._dependents: dict[str, list[str]] = {name: [] for name in project.processes}
         for name, spec in project.processes.items():
             for dep in spec.depends_on:
@@ -132,6 +133,7 @@ class Supervisor:
         """Start ``name`` (with its dependencies) unless it is active; (whether it started, its state once the new
         run was spawned: see ``ProcessController.settled``)."""
         ctrl = self._controller(name)
+        self._requested = True
         started = name in self.activate([name])
         await self._settle(ctrl)
         return started, ctrl.info()
@@ -144,6 +146,7 @@ class Supervisor:
     async def stop(self, name: str) -> tuple[bool, ProcessInfo]:
         """Stop ``name`` gracefully and wait until its run is gone; (whether it was active, its state)."""
         ctrl = self._controller(name)
+        self._requested = True
         if not ctrl.active:
             await trio.lowlevel.checkpoint()
             return False, ctrl.info()
@@ -173,20 +176,26 @@ class Supervisor:
         return not any(ctrl.active for ctrl in self._controllers.values())
 
     def finished(self) -> bool:
-        """Nothing is active, and every process that ran last ended on its own (not stopped on request: after a
-        stop from the panel or an agent, brummer stays up for the next request)."""
+        """Nothing is active, every process that ran last ended on its own, and nothing was ever started, stopped
+        or restarted on request. Once someone (the panel, an agent, a remote command) did, brummer up stays up for
+        the next request, even when every process has ended since: a restart that failed must not take the agent's
+        MCP server away."""
         ran = [c for c in self._controllers.values() if c.runs_started or c.state is ProcState.FAILED]
-        return self.idle and all(c.ended_on_own for c in ran)
+        return not self._requested and self.idle and all(c.ended_on_own for c in ran)
 
     async def wait_idle(self) -> None:
         """Return once ``finished()``."""
         while not self.finished():
             await self.wait_changed()
 
+    def unsuccessful(self) -> list[str]:
+        """The processes that ran and did not succeed (failed, or stopped by a signal)."""
+        ran = [c for c in self._controllers.values() if c.runs_ended or c.state is ProcState.FAILED]
+        return [c.name for c in ran if not (c.state is ProcState.EXITED and not c.exit_signal and not c.exit_code)]
+
     def outcome(self) -> int:
         """0 if every process that ran succeeded, else 1."""
-        ran = [c for c in self._controllers.values() if c.runs_ended or c.state is ProcState.FAILED]
-        return 0 if all(c.state is ProcState.EXITED and not c.exit_signal and not c.exit_code for c in ran) else 1
+        return 1 if self.unsuccessful() else 0
 
 
 async def serve_supervisor(

@@ -154,10 +154,10 @@ async def in_process() -> dict[str, Any]:
         bus = Bus()
         store = LogStore(bus, max_lines=50_000, max_bytes=32 * 1024 * 1024)
         for i in range(100):
-            store.append_lines("long", "stdout", [f"{i} " + "x" * 65_530])
+            store.append("long", "stdout", f"{i} " + "x" * 65_530, 1)
         for i in range(0, 50_000, 1000):
-            store.append_lines("many", "stdout", [f"{j:06} GET /api " + "y" * 185 for j in range(i, i + 1000)])
-        store.append_lines("hostile", "stdout", HOSTILE)
+            store.append("many", "stdout", "\n".join(f"{j:06} GET /api " + "y" * 185 for j in range(i, i + 1000)), 1000)
+        store.append("hostile", "stdout", "\n".join(HOSTILE), len(HOSTILE))
         async with trio.open_nursery() as nursery:
             sup = await nursery.start(serve_supervisor, project, [], store, bus, Spawner())
             runtime = Runtime(project, sup, store, bus)

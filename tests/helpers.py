@@ -17,6 +17,7 @@ import trio
 from brummer.bus import Bus, Subscription
 from brummer.config import ProjectSpec, discover_project, select_processes
 from brummer.config.settings import Overrides
+from brummer.logs.query import Batch
 from brummer.logs.store import LogStore, serve_log_store
 from brummer.supervise.spawn import Spawner
 from brummer.supervise.state import ProcState
@@ -32,6 +33,11 @@ def write_project(root: Path, **files: str) -> Path:
         filename = {"brummer_toml": "brummer.toml", "package_json": "package.json"}.get(name, name)
         (root / filename).write_text(textwrap.dedent(text).lstrip())
     return root
+
+
+def append_lines(store: LogStore, process: str, stream: str, lines: list[str], run: int = 0) -> Batch | None:
+    """``LogStore.append`` for a list of lines, as a pipe reader's batch would hold them."""
+    return store.append(process, stream, "\n".join(lines), len(lines), run) if lines else None
 
 
 def load(root: Path, **flags: Any) -> ProjectSpec:

@@ -32,7 +32,6 @@ class Runtime:
     request_shutdown: Callable[[int], None] = field(default=lambda signum: None)
     started_at: float = field(default_factory=time.time)
     version: str = __version__
-    headless: bool = False  # `brummer mcp` without a `brummer up`: nothing runs until an agent asks
     mcp_urls: dict[str, str] = field(default_factory=dict)  # "ws", "http" once the MCP server listens
     proxy: Proxy | None = None  # the recording proxy (targets, proxy URLs, recorded requests); None when off
 

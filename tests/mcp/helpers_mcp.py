@@ -97,7 +97,7 @@ def web_url(project: ProjectSpec) -> str:
 
 @asynccontextmanager
 async def serving(
-    project: ProjectSpec, names: list[str] | None = None, *, echo: bool = False, proxy: bool = False
+    project: ProjectSpec, names: list[str] | None = None, *, proxy: bool = False
 ) -> AsyncIterator[Served]:
     """A real supervisor running ``names`` with the MCP service on 127.0.0.1, any free port; with ``proxy``, the
     recording proxy in front of every URL too (on free ports)."""
@@ -108,7 +108,7 @@ async def serving(
             async with trio.open_nursery() as nursery:
                 if runtime.proxy is not None:
                     await nursery.start(serve_proxy, runtime, runtime.proxy)
-                urls = await nursery.start(functools.partial(serve_mcp, runtime, port=0, echo=echo))
+                urls = await nursery.start(functools.partial(serve_mcp, runtime, port=0))
                 found = own_entry(project.root)
                 assert found.token is not None
                 try:

@@ -70,7 +70,7 @@ async def test_refusals(tmp_path: Path) -> None:
             assert await ws_refusal(ws, {**good, "origin": "null"}) == 403
             assert await ws_refusal(f"{ws}?token=wrong", {}) == 401
             assert await ws_refusal(ws, good, subprotocol="graphql-ws") == 403
-            assert await ws_refusal(ws.replace("/ws", "/echo"), good) == 404  # the benchmark route is off
+            assert await ws_refusal(ws.replace("/ws", "/echo"), good) == 404  # no route but /ws and /mcp
             assert await ws_accepted(f"{ws}?token={served.token}", {})  # browser-style clients
             assert await ws_accepted(ws, {**good, "origin": "http://localhost:5173"})
 

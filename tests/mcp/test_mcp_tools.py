@@ -13,7 +13,7 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 from brummer.mcp.schemas import TOOLS
-from helpers import PY, load, write_project
+from helpers import PY, append_lines, load, write_project
 
 
 async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
@@ -308,7 +308,7 @@ async def test_scripts_status_reports_what_subscribers_missed(tmp_path: Path) ->
                 assert (await call(client, "wait_for", name="web", **until))["met"]  # web has had its say
             slow = served.runtime.bus.subscribe("slow-display", low=1)  # never reads: everything past 1 batch drops
             for i in range(5):
-                served.runtime.store.append_lines("web", "stdout", [f"line {i}", "more"])
+                append_lines(served.runtime.store, "web", "stdout", [f"line {i}", "more"])
             answer = await client.call_tool("scripts_status", {})
             dropped = structured(answer)["dropped"]
             assert dropped["slow-display"] == {"events": {"LogLines": 4}, "lines": 8}

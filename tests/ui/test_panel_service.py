@@ -26,7 +26,7 @@ from brummer.supervise.state import ProcState
 from brummer.ui.output import Output
 from brummer.ui.panel import Panel, serve_panel
 from brummer.ui.panel_model import compile_filter
-from helpers import PY, Running, load, running, write_project
+from helpers import PY, Running, append_lines, load, running, write_project
 
 WEB = "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); " + (
     "print(f'Local: http://127.0.0.1:{s.getsockname()[1]}/'); time.sleep(300)"  # listens: the URL is its own
@@ -211,8 +211,8 @@ async def test_tail_selection_clear_filter_and_errors(tmp_path: Path) -> None:
         runtime = Runtime(r.sup.project, r.sup, r.store, r.bus)
         panel = Panel(runtime, r.bus.subscribe("panel"), Output(1), clock=lambda: 0.0)  # never draws here
         await r.wait_for(lambda: len(r.text("ticker")) > 5 and r.sup.info("web").urls)
-        r.store.append_lines(
-            "web", "stderr", ["Traceback (most recent call last):", '  File "x.py", line 1', "KeyError: 1"]
+        append_lines(
+            r.store, "web", "stderr", ["Traceback (most recent call last):", '  File "x.py", line 1', "KeyError: 1"]
         )
         r.store.flush_errors("web")
         snap = panel.snapshot(100, 30)
@@ -225,7 +225,7 @@ async def test_tail_selection_clear_filter_and_errors(tmp_path: Path) -> None:
         assert r.store.tail("web", limit=100).lines  # the store still has everything
         panel.view.show_all = True
         assert {line.process for line in panel.snapshot(100, 30).logs} == {"ticker"}  # others untouched
-        r.store.append_lines("web", "stdout", ["after the clear"])
+        append_lines(r.store, "web", "stdout", ["after the clear"])
         assert "after the clear" in [line.text for line in panel.snapshot(100, 30).logs]
         panel.view.pattern = compile_filter("tick 3$")
         await panel.follow_filter(30)

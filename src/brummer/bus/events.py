@@ -88,10 +88,6 @@ class ErrorResolved(Event):
     reason: str
     groups: tuple[ErrorGroup, ...]
 
-    @property
-    def group_ids(self) -> tuple[int, ...]:
-        return tuple(g.id for g in self.groups)
-
 
 @dataclass(slots=True)
 class ErrorRepeated(Event):

@@ -73,7 +73,7 @@ async def up(
         )
     selected = _select(project, names)
     output = Output()
-    return await run_up(project, selected, output=output, panel=output.isatty and not plain and _panel_available())
+    return await run_up(project, selected, output=output, panel=output.isatty and not plain)
 
 
 def _select(project: ProjectSpec, names: Sequence[str]) -> list[str]:
@@ -87,12 +87,6 @@ def _select(project: ProjectSpec, names: Sequence[str]) -> list[str]:
             "`default`; name the processes to run"
         )
     return selected
-
-
-def _panel_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("brummer.ui.panel") is not None
 
 
 @cli.command()

@@ -108,10 +108,6 @@ class LogStore:
         self._wake()
         return batch
 
-    def append_lines(self, process: str, stream: str, lines: list[str], run: int = 0) -> Batch | None:
-        """``append`` for a list of lines (tests, callers that already split)."""
-        return self.append(process, stream, "\n".join(lines), len(lines), run) if lines else None
-
     def note(self, text: str, process: str | None = None, level: str = "info", *, publish: bool = True) -> None:
         """brummer's own message, kept in the process's log (stream "brummer") and announced as a ``Notice``
         (unless ``publish`` is false: state changes travel as ``ProcessChanged`` instead)."""

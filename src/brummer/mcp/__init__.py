@@ -3,7 +3,7 @@
 ::
 
     server.py     serve_mcp: the brummer up service (port, hypercorn, resource watcher, its registry entry)
-    asgi.py       the guard (token, Origin) and the routes /ws, /mcp (and the benchmark's /echo)
+    asgi.py       the guard (Host, Origin, token) and the routes /ws, /mcp
     websocket.py  the WebSocket <-> SDK-streams bridge
     stdio.py      brummer mcp: relay to a running brummer up, or a headless supervisor on stdio
     adapter.py    the only module that speaks SDK: tools, resources, subscriptions in both eras

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 from mcp.server.lowlevel import Server
 
 from brummer.logs.urls import is_loopback
-from brummer.mcp.websocket import SlowReaders, serve_echo, serve_websocket
+from brummer.mcp.websocket import SlowReaders, serve_websocket
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -63,21 +63,18 @@ def _local_name(name: str) -> bool:
 
 
 class McpApp:
-    """Routes ``/ws`` and ``/mcp`` (and, for the benchmark only, ``/echo``) behind the guard.
+    """Routes ``/ws`` and ``/mcp`` behind the guard.
 
     ``check_host``: refuse a ``Host`` that is not a loopback name (when serving on loopback). ``slow`` counts and
     notes the WebSocket clients dropped for not reading.
     """
 
-    def __init__(
-        self, token: str, server: Server[Any], http: ASGIApp, slow: SlowReaders, *, check_host: bool, echo: bool = False
-    ) -> None:
+    def __init__(self, token: str, server: Server[Any], http: ASGIApp, slow: SlowReaders, *, check_host: bool) -> None:
         self._token = token.encode()
         self._server = server
         self._http = http
         self._slow = slow
         self._check_host = check_host
-        self._echo = echo
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -95,8 +92,6 @@ class McpApp:
             await serve_websocket(scope, receive, send, self._server, self._slow)
         elif kind == "http" and path == "/mcp":
             await self._http(scope, receive, send)
-        elif kind == "websocket" and path == "/echo" and self._echo:
-            await serve_echo(scope, receive, send)
         else:
             await _refuse(scope, receive, send, 404, "not found: MCP is served at /mcp (HTTP) and /ws (WebSocket)")
 

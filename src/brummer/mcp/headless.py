@@ -44,9 +44,7 @@ async def serve_headless(project: ProjectSpec) -> int:
                         serve_supervisor, project, [], core.store, core.bus, core.spawner, core.guardian, shutdown.force
                     )
                     supervisor.admit = functools.partial(_take_lock, me)
-                    runtime = Runtime(
-                        project, supervisor, core.store, core.bus, request_shutdown=shutdown.request, headless=True
-                    )
+                    runtime = Runtime(project, supervisor, core.store, core.bus, request_shutdown=shutdown.request)
                     async with trio.open_nursery() as serving:
                         serving.start_soon(_serve_stdio, runtime)
                         await shutdown.requested.wait()

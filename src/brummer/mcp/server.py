@@ -48,13 +48,11 @@ async def serve_mcp(
     *,
     registration: registry.Registration | None = None,
     port: int | None = None,
-    echo: bool = False,
     task_status: trio.TaskStatus[dict[str, str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve MCP for ``runtime`` until the bus closes or this is cancelled; reports ``{"ws": url, "http": url}``.
 
-    ``registration`` is brummer up's registry entry; ``port`` overrides the ``mcp_port`` setting; ``echo`` adds the
-    benchmark's bare ``/echo`` WebSocket route.
+    ``registration`` is brummer up's registry entry; ``port`` overrides the ``mcp_port`` setting.
     """
     settings = runtime.project.settings
     host = settings.mcp_host
@@ -63,7 +61,7 @@ async def serve_mcp(
     async with contextlib.AsyncExitStack() as stack:
         if registration is None:
             registration = stack.enter_context(await _claim(runtime))
-        await _serve(runtime, registration, settings.mcp_port if port is None else port, echo, task_status)
+        await _serve(runtime, registration, settings.mcp_port if port is None else port, task_status)
 
 
 async def _claim(runtime: Runtime) -> registry.Registration:
@@ -77,7 +75,6 @@ async def _serve(
     runtime: Runtime,
     registration: registry.Registration,
     port: int,
-    echo: bool,
     task_status: trio.TaskStatus[dict[str, str]],
 ) -> None:
     host = runtime.project.settings.mcp_host
@@ -92,11 +89,11 @@ async def _serve(
         # Host and Origin are checked by our guard, for /mcp and /ws alike; the SDK checks the body size first.
         manager = StreamableHTTPSessionManager(app=server, security_settings=None, max_request_body_size=MAX_MESSAGE)
         slow = SlowReaders(runtime.store.note)
-        app = McpApp(token, server, manager.handle_request, slow, check_host=is_loopback(host), echo=echo)
+        app = McpApp(token, server, manager.handle_request, slow, check_host=is_loopback(host))
         with runtime.bus.subscribe("mcp") as events, foreign_logs_to_notes(runtime.store, token):
             async with manager.run(), trio.open_nursery() as nursery:
                 await nursery.start(subscribers.serve)
-                config = _config(sock.detach())  # hypercorn adopts the bound socket (and closes it)
+                config = hypercorn_config(sock.detach())  # hypercorn adopts the bound socket (and closes it)
                 await nursery.start(functools.partial(serve, cast(Any, app), config))  # hypercorn's ASGI types
                 registration.publish_mcp(token, registry.loopback_urls(address, bound), urls)
                 runtime.mcp_urls = urls
@@ -128,7 +125,9 @@ def bind(host: str, port: int) -> socket.socket:
     raise MCPServerError(f"no free port for MCP on {host} in {port}-{last} ({why}); choose one with --mcp-port")
 
 
-def _config(fd: int) -> Config:
+def hypercorn_config(fd: int) -> Config:
+    """hypercorn's configuration for a server on the bound socket ``fd`` (``scripts/bench_mcp.py`` serves its echo
+    baseline with it too)."""
     hypercorn_ws.install()  # frames over the limit are refused before they are buffered; slow readers can be dropped
     config = Config()
     config.bind = [f"fd://{fd}"]

@@ -117,13 +117,3 @@ async def serve_websocket(scope: Scope, receive: Receive, send: Send, server: Se
         nursery.start_soon(drop_when_stalled)
         await serve_messages(server, next_frame, outbox.put)
         nursery.cancel_scope.cancel()
-
-
-async def serve_echo(scope: Scope, receive: Receive, send: Send) -> None:
-    """A bare WebSocket echo on the same server and guard: the baseline of ``scripts/bench_mcp.py``."""
-    if (await receive())["type"] != "websocket.connect":
-        return
-    offered = scope.get("subprotocols") or []
-    await send({"type": "websocket.accept", "subprotocol": offered[0] if offered else None})
-    while (message := await receive())["type"] == "websocket.receive":
-        await send({"type": "websocket.send", "text": message.get("text"), "bytes": message.get("bytes")})

@@ -115,10 +115,6 @@ class ViewState:
     def current_message(self, now: float) -> Message | None:
         return self.message if self.message is not None and now < self.message.until else None
 
-    def hides(self, line: LogLine) -> bool:
-        """Whether ``c`` cleared this line from view (the store keeps it)."""
-        return line.seq <= self.cleared.get(line.process, 0)
-
 
 def compile_filter(text: str) -> Pattern:
     """The ``/`` filter: a regex (RE2), case-insensitive unless it contains an upper-case letter (smart case)."""

@@ -34,7 +34,7 @@ from wsproto.events import AcceptConnection, CloseConnection, Event, Request, Te
 from brummer import registry
 from brummer.mcp.bridge import MAX_IN_FLIGHT
 from brummer.mcp.frames import TOO_MANY_REQUESTS, TooBig
-from brummer.mcp.stdio import Lines
+from brummer.mcp.stdio_lines import Lines
 from helpers import PY, pid_alive, write_project
 
 MiB = 2**20

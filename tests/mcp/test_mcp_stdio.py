@@ -15,7 +15,7 @@ from helpers_mcp import demo_project, frame, structured, web_url
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from brummer.mcp.stdio import Lines
+from brummer.mcp.stdio_lines import Lines
 from helpers import PY, pid_alive
 
 LEGACY = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}

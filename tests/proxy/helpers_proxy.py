@@ -13,7 +13,7 @@ from brummer.bus import Bus
 from brummer.config.spec import ProcessSpec, ProjectSpec, ProxyOptions, Settings
 from brummer.logs.store import LogStore
 from brummer.proxy.hooks import ProxyHooks
-from brummer.proxy.recorder import ProxyRecord
+from brummer.proxy.record import ProxyRecord
 from brummer.proxy.server import Site, serve_target
 from brummer.proxy.service import Proxy
 from brummer.runtime import Runtime

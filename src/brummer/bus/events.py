@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, ClassVar
 if TYPE_CHECKING:
     from brummer.logs.error_book import ErrorGroup
     from brummer.logs.query import Batch
-    from brummer.proxy.recorder import ProxyRecord
+    from brummer.proxy.record import ProxyRecord
     from brummer.supervise.state import ProcessInfo
 
 

@@ -52,7 +52,7 @@ async def up(
     from brummer.app import run_up
     from brummer.config import discover_project
     from brummer.config.settings import Overrides
-    from brummer.logs.urls import is_loopback
+    from brummer.loopback import mcp_host_refusal
     from brummer.ui.output import Output
 
     overrides = Overrides(
@@ -66,11 +66,8 @@ async def up(
     )
     project = discover_project(directory, overrides=overrides)
     settings = project.settings
-    if settings.mcp and not settings.allow_remote and not is_loopback(settings.mcp_host):
-        raise UsageError(
-            f"refusing to serve MCP on {settings.mcp_host}: anyone on that network could drive your processes; "
-            "add --allow-remote if that is what you want"
-        )
+    if settings.mcp and (refusal := mcp_host_refusal(settings.mcp_host, settings.allow_remote)) is not None:
+        raise UsageError(refusal)
     selected = _select(project, names)
     output = Output()
     return await run_up(project, selected, output=output, panel=output.isatty and not plain)

@@ -27,7 +27,7 @@ from brummer.mcp.adapter import Subscribers, build_server
 from brummer.mcp.bridge import serve_messages
 from brummer.mcp.notes import foreign_logs_to_notes
 from brummer.mcp.resources import watch_resources
-from brummer.mcp.stdio import Lines, claim_stdio
+from brummer.mcp.stdio_lines import Lines, claim_stdio
 from brummer.runtime import Runtime
 from brummer.supervise.supervisor import serve_supervisor
 

@@ -19,16 +19,17 @@ import functools
 import logging
 import secrets
 import socket
-from typing import Any, cast
+from typing import cast
 
 import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
+from hypercorn.typing import ASGIFramework
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
 from brummer import registry
 from brummer.errors import AlreadyRunningError, MCPServerError
-from brummer.logs.urls import is_loopback
+from brummer.loopback import is_loopback, mcp_host_refusal
 from brummer.mcp import hypercorn_ws
 from brummer.mcp.adapter import Subscribers, build_server
 from brummer.mcp.asgi import McpApp
@@ -56,8 +57,8 @@ async def serve_mcp(
     """
     settings = runtime.project.settings
     host = settings.mcp_host
-    if not is_loopback(host) and not settings.allow_remote:
-        raise MCPServerError(f"refusing to serve MCP on {host}: only loopback unless allow_remote is set")
+    if (refusal := mcp_host_refusal(host, settings.allow_remote)) is not None:
+        raise MCPServerError(refusal)
     async with contextlib.AsyncExitStack() as stack:
         if registration is None:
             registration = stack.enter_context(await _claim(runtime))
@@ -89,12 +90,15 @@ async def _serve(
         # Host and Origin are checked by our guard, for /mcp and /ws alike; the SDK checks the body size first.
         manager = StreamableHTTPSessionManager(app=server, security_settings=None, max_request_body_size=MAX_MESSAGE)
         slow = SlowReaders(runtime.store.note)
-        app = McpApp(token, server, manager.handle_request, slow, check_host=is_loopback(host))
+        # The SDK's app is typed with starlette's ASGI types (mutable mappings), hypercorn and our guard with
+        # hypercorn's (TypedDicts): the same dicts at run time.
+        http = cast(ASGIFramework, manager.handle_request)
+        app = McpApp(token, server, http, slow, check_host=is_loopback(host))
         with runtime.bus.subscribe("mcp") as events, foreign_logs_to_notes(runtime.store, token):
             async with manager.run(), trio.open_nursery() as nursery:
                 await nursery.start(subscribers.serve)
                 config = hypercorn_config(sock.detach())  # hypercorn adopts the bound socket (and closes it)
-                await nursery.start(functools.partial(serve, cast(Any, app), config))  # hypercorn's ASGI types
+                await nursery.start(functools.partial(serve, app, config))
                 registration.publish_mcp(token, registry.loopback_urls(address, bound), urls)
                 runtime.mcp_urls = urls
                 task_status.started(urls)

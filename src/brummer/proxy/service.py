@@ -9,7 +9,7 @@ flood costs it nothing), and runs one accept loop per target until cancelled.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import trio
 
@@ -22,9 +22,21 @@ if TYPE_CHECKING:
     from brummer.logs.store import LogStore
     from brummer.proxy.hooks import LocalHandler, ProxyHooks
     from brummer.proxy.server import Site
-    from brummer.runtime import Runtime
+    from brummer.supervise.supervisor import Supervisor
 
 WAIT = 10.0  # seconds a request waits for a restarting process before the 502 page
+
+
+class Instance(Protocol):
+    """What the proxy reads of the running instance (``runtime.Runtime`` is one): the processes' states (only when
+    an upstream refuses) and the store's URLs. A protocol, so that the runtime, which holds the ``Proxy``, and the
+    proxy do not import each other."""
+
+    @property
+    def supervisor(self) -> Supervisor: ...
+
+    @property
+    def store(self) -> LogStore: ...
 
 
 class Proxy:
@@ -48,7 +60,7 @@ class Proxy:
     def proxy_urls(self, process: str, urls: tuple[str, ...] | list[str]) -> list[str]:
         return [proxy for url in urls if (proxy := self.proxy_url(process, url)) is not None]
 
-    def site(self, target: Target, runtime: Runtime | None) -> Site:
+    def site(self, target: Target, runtime: Instance | None) -> Site:
         site = self.sites.get(target)
         if site is None:
             from brummer.proxy.hooks import reserved
@@ -68,7 +80,7 @@ class Proxy:
 
 
 async def serve_proxy(
-    runtime: Runtime, proxy: Proxy, *, task_status: trio.TaskStatus[Proxy] = trio.TASK_STATUS_IGNORED
+    runtime: Instance, proxy: Proxy, *, task_status: trio.TaskStatus[Proxy] = trio.TASK_STATUS_IGNORED
 ) -> None:
     """Listen for every target as it appears; run until cancelled."""
     from brummer.proxy.server import serve_target  # httptools and the relay: only once the service starts
@@ -92,7 +104,7 @@ async def serve_proxy(
                 await proxy.targets.added.park()
 
 
-async def _follow_urls(runtime: Runtime, proxy: Proxy) -> None:
+async def _follow_urls(runtime: Instance, proxy: Proxy) -> None:
     """Every URL a process announces gets its target (the ports are assigned in the order URLs appear)."""
     while True:
         for process, urls in runtime.store.urls().items():

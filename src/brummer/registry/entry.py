@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from brummer.loopback import loopback_ip
+
 FORMAT = 1
 SLUG_MAX = 32
 
@@ -153,13 +155,12 @@ def _loopback_url(url: str | None, scheme: str, path: str) -> bool:
         return False
     try:
         parts = urlsplit(url)
-        host = ipaddress.ip_address(parts.hostname or "")
         port = parts.port
     except ValueError:
         return False
     return (
         parts.scheme == scheme
-        and host.is_loopback
+        and loopback_ip(parts.hostname or "")
         and port is not None
         and 0 < port < 65536
         and parts.path == path

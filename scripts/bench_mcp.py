@@ -136,7 +136,7 @@ async def measure(rounds: int, lines: int) -> dict[str, Any]:
             echo_url = await start_echo(nursery)
             async with (
                 open_websocket_url(echo_url, **options) as echo,
-                open_websocket_url(urls["ws"], subprotocols=["mcp"], **options) as ws,
+                open_websocket_url(urls.ws, subprotocols=["mcp"], **options) as ws,
             ):
                 rpc = Rpc(ws)
                 init = {

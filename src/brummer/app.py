@@ -174,7 +174,7 @@ async def _start_mcp(
         except Exception as exc:  # no port, say: the processes run on; agents just cannot connect
             runtime.store.note(f"MCP server not started: {exc}", level="warn")
             return
-        runtime.store.note(f"MCP on {urls['ws']} and {urls['http']} (token in {registration.path})")
+        runtime.store.note(f"MCP on {urls.ws} and {urls.http} (token in {registration.path})")
 
 
 @contextlib.contextmanager

@@ -17,6 +17,7 @@ from brummer import __version__
 from brummer.bus import Bus
 from brummer.config.spec import ProjectSpec
 from brummer.logs.store import LogStore
+from brummer.registry.entry import McpUrls
 from brummer.supervise.supervisor import Supervisor
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ class Runtime:
     request_shutdown: Callable[[int], None] = field(default=lambda signum: None)
     started_at: float = field(default_factory=time.time)
     version: str = __version__
-    mcp_urls: dict[str, str] = field(default_factory=dict)  # "ws", "http" once the MCP server listens
+    mcp_urls: McpUrls | None = None  # once the MCP server listens
     proxy: Proxy | None = None  # the recording proxy (targets, proxy URLs, recorded requests); None when off
 
     def proxy_url(self, process: str, url: str) -> str | None:

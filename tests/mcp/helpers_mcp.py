@@ -51,20 +51,20 @@ time.sleep(300)
 class Served:
     running: Running
     runtime: Runtime
-    urls: dict[str, str]
+    urls: registry.McpUrls
     token: str
 
     @property
     def port(self) -> int:
-        return int(self.urls["http"].rsplit(":", 1)[1].split("/")[0])
+        return int(self.urls.http.rsplit(":", 1)[1].split("/")[0])
 
     def ws(self, mode: str = "legacy", *, token: str | None = None, **options: Any) -> Client:
-        transport = ws_transport(self.urls["ws"], self.token if token is None else token)
+        transport = ws_transport(self.urls.ws, self.token if token is None else token)
         return Client(transport, mode=mode, **options)  # type: ignore[arg-type]
 
     def http(self, mode: str = "legacy", **options: Any) -> Client:
         http = create_mcp_http_client(headers={"Authorization": f"Bearer {self.token}"})
-        return Client(streamable_http_client(self.urls["http"], http_client=http), mode=mode, **options)  # type: ignore[arg-type]
+        return Client(streamable_http_client(self.urls.http, http_client=http), mode=mode, **options)  # type: ignore[arg-type]
 
 
 def demo_project(tmp_path: Path, **extra: str) -> ProjectSpec:

@@ -393,8 +393,8 @@ async def test_requests_in_flight_are_capped_per_connection(tmp_path: Path) -> N
     with trio.fail_after(60):
         async with serving(demo_project(tmp_path), ["web"]) as served:
             async with (
-                socket(served.urls["ws"], served.token) as sock,
-                socket(served.urls["ws"], served.token) as other,
+                socket(served.urls.ws, served.token) as sock,
+                socket(served.urls.ws, served.token) as other,
             ):
                 for i in range(1, MAX_IN_FLIGHT + 1):  # each waits (30 s) for a process that keeps running
                     await sock.send(waiting(i))
@@ -418,7 +418,7 @@ async def test_requests_in_flight_are_capped_per_connection(tmp_path: Path) -> N
 
 async def test_malformed_messages_get_json_rpc_errors_on_ws(tmp_path: Path) -> None:
     with trio.fail_after(60):
-        async with serving(demo_project(tmp_path), ["web"]) as served, socket(served.urls["ws"], served.token) as sock:
+        async with serving(demo_project(tmp_path), ["web"]) as served, socket(served.urls.ws, served.token) as sock:
             for message, code, says in BAD:
                 await sock.send(message)
                 reply = json.loads(await sock.receive())
@@ -486,7 +486,7 @@ async def test_lines_are_bounded_and_read_once(tmp_path: Path) -> None:
 
 async def test_an_oversize_frame_ends_the_connection_even_if_the_client_never_answers_the_close(tmp_path: Path) -> None:
     async with serving(demo_project(tmp_path), ["job"]) as served:
-        async with socket(served.urls["ws"], served.token, initialized=False) as sock:
+        async with socket(served.urls.ws, served.token, initialized=False) as sock:
             with trio.fail_after(30):
                 await sock.send("x" * (17 * MiB))
                 while await sock.stream.receive_some(65536):  # the close frame, never answered, then the end

@@ -24,9 +24,7 @@ LEGACY = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"n
 
 def raw_ws(served: Served) -> Any:
     headers = [(b"authorization", f"Bearer {served.token}".encode())]
-    return open_websocket_url(
-        served.urls["ws"], subprotocols=["mcp"], extra_headers=headers, max_message_size=MAX_MESSAGE
-    )
+    return open_websocket_url(served.urls.ws, subprotocols=["mcp"], extra_headers=headers, max_message_size=MAX_MESSAGE)
 
 
 async def exchange(ws: WebSocketConnection, text: str) -> dict[str, Any]:

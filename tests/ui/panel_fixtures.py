@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.screen import Screen
 
 from brummer.logs.query import LogLine
+from brummer.registry.entry import McpUrls
 from brummer.supervise.state import ProcessInfo, ProcState
 from brummer.ui.panel_model import ErrorRow, PanelSnapshot, ViewState
 from brummer.ui.panel_view import render
@@ -101,7 +102,7 @@ RUNNING_LOGS = (
     line(16, "watch", "\x1b[2m[6:33:15 PM]\x1b[0m Found 0 errors. Watching for file changes."),
     line(17, "api", "deprecated option --legacy-peer-deps", "stderr"),
 )
-MCP = (("http", "http://127.0.0.1:7777/mcp"), ("ws", "ws://127.0.0.1:7777/ws"))
+MCP = McpUrls("ws://127.0.0.1:7777/ws", "http://127.0.0.1:7777/mcp")
 
 ERRORS = (
     ErrorRow("watch", "TS2322", "Type 'string' is not assignable to type 'number'.", "src/Counter.tsx:14:7", 3, 40),

@@ -34,6 +34,7 @@ from brummer.bus import (
 )
 from brummer.logs import query, reading
 from brummer.logs.error_book import ErrorBook
+from brummer.logs.kinds import BRUMMER, Level, Stream, level_rank
 from brummer.logs.lines import strip
 from brummer.logs.query import Batch, TailResult
 from brummer.logs.urls import UrlWatch, find_urls, origin
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
     from brummer.logs.errors import CleanCycle, DetectedError, ErrorScanner, Finding
     from brummer.logs.patterns import Pattern
 
-BRUMMER = "brummer"  # the name under which brummer's own messages are kept
 ERROR_IDLE_FLUSH = 0.3  # seconds of quiet after which an open multi-line error group is complete
 _LAST = attrgetter("last")  # a batch's last sequence number, for bisecting
 _URL_HINT = re.compile("://").search  # re's literal search beats `in` for this needle on log text
@@ -58,8 +58,8 @@ class ProcessLog:
     lines: int = 0
     chars: int = 0
     total_lines: int = 0  # ever appended, including evicted
-    scanners: dict[str, ErrorScanner] = field(default_factory=dict)
-    last_feed: dict[str, float] = field(default_factory=dict)
+    scanners: dict[Stream, ErrorScanner] = field(default_factory=dict)
+    last_feed: dict[Stream, float] = field(default_factory=dict)
     urls: dict[str, float] = field(default_factory=dict)  # url -> first seen (wall time); owned ones only
     watch: UrlWatch | None = None  # while a run's port watcher confirms URLs (Linux): printed ones go there
     run: int = 0  # the run whose output was scanned last (errors are recorded with it)
@@ -93,7 +93,7 @@ class LogStore:
             log = self._logs[process] = ProcessLog(process)
         return log
 
-    def append(self, process: str, stream: str, text: str, count: int, run: int = 0) -> Batch:
+    def append(self, process: str, stream: Stream, text: str, count: int, run: int = 0) -> Batch:
         """Store ``count`` lines (``text``: joined by newlines) that ``process`` wrote to ``stream``; detect URLs
         and errors; publish. This is the hot path of a log flood: everything here is per batch."""
         log = self._log(process)
@@ -108,15 +108,16 @@ class LogStore:
         self._wake()
         return batch
 
-    def note(self, text: str, process: str | None = None, level: str = "info", *, publish: bool = True) -> None:
-        """brummer's own message, kept in the process's log (stream "brummer") and announced as a ``Notice``
-        (unless ``publish`` is false: state changes travel as ``ProcessChanged`` instead)."""
-        self._add(self._log(process or BRUMMER), BRUMMER, text, text.count("\n") + 1, 0)
+    def note(self, text: str, process: str | None = None, level: Level = "info", *, publish: bool = True) -> None:
+        """brummer's own message, kept in the process's log (stream ``brummer``; process ``BRUMMER`` when it belongs
+        to none) and announced as a ``Notice`` (unless ``publish`` is false: state changes travel as
+        ``ProcessChanged`` instead)."""
+        self._add(self._log(process or BRUMMER), Stream.BRUMMER, text, text.count("\n") + 1, 0)
         if publish:
             self.bus.publish(Notice(text, process, level))
         self._wake()
 
-    def _add(self, log: ProcessLog, stream: str, text: str, count: int, run: int) -> Batch:
+    def _add(self, log: ProcessLog, stream: Stream, text: str, count: int, run: int) -> Batch:
         """Number the lines, keep the batch, apply retention."""
         batch = Batch(self._seq + 1, time.time(), log.name, stream, run, text, count, len(text) + 1)
         self._seq += count
@@ -181,7 +182,7 @@ class LogStore:
             self._claim(log, url)
         return True
 
-    def _scan_errors(self, log: ProcessLog, stream: str, plain: str, batch: Batch) -> None:
+    def _scan_errors(self, log: ProcessLog, stream: Stream, plain: str, batch: Batch) -> None:
         scanner = log.scanners.get(stream)
         if scanner is None:
             from brummer.logs.errors import ErrorScanner  # ~10 ms of regexes: after the first child, not before
@@ -195,7 +196,7 @@ class LogStore:
         if self._group_opened and scanner.pending:
             self._group_opened.unpark_all()  # the flusher sleeps until this group's quiet deadline
 
-    def _apply(self, log: ProcessLog, stream: str, found: list[Finding], seq: int) -> None:
+    def _apply(self, log: ProcessLog, stream: Stream, found: list[Finding], seq: int) -> None:
         """Record errors and apply clean signals in the order of the lines that produced them: an error printed
         before a clean line in the same batch is resolved by it, one printed after it stays open."""
         from brummer.logs.errors import CleanCycle  # loaded already: the scanner that found these imported it
@@ -206,7 +207,7 @@ class LogStore:
             else:
                 self._record_error(log, stream, finding, seq)
 
-    def _record_error(self, log: ProcessLog, stream: str, error: DetectedError, seq: int) -> None:
+    def _record_error(self, log: ProcessLog, stream: Stream, error: DetectedError, seq: int) -> None:
         for scanner in log.scanners.values():
             scanner.errors_seen()  # the clean signal may come on another stream (webpack-dev-server)
         group, opened = self.errors.record(log.name, stream, error, time.time(), seq, log.run)
@@ -215,7 +216,7 @@ class LogStore:
         else:
             self.bus.publish(ErrorRepeated(group.id, log.name, group.count))
 
-    def _resolve(self, log: ProcessLog, stream: str, clean: CleanCycle, seq: int) -> None:
+    def _resolve(self, log: ProcessLog, stream: Stream, clean: CleanCycle, seq: int) -> None:
         # An error of the same tool still being read on another stream (Vite's on stderr, its "hmr update" on
         # stdout) was printed before this line: finish it first, so that this signal resolves it.
         for other, scanner in log.scanners.items():
@@ -351,8 +352,8 @@ class LogStore:
         *,
         since: int | None = None,
         limit: int = 100,
-        stream: str | None = None,
-        level: str | None = None,
+        stream: Stream | None = None,
+        level: Level | None = None,
         after: float | None = None,
         before: float | None = None,
         pattern: Pattern | None = None,
@@ -364,7 +365,7 @@ class LogStore:
         Without ``since``: the newest ``limit`` lines. With ``since``: the first ``limit`` lines after that
         sequence number, oldest first, so a reader can page forward with ``next``.
         """
-        filters = query.Filters(stream, query.level_rank(level), after, before, pattern)
+        filters = query.Filters(stream, level_rank(level), after, before, pattern)
         return reading.read_sync(self._request(process, filters, since, limit), slices)
 
     async def read(
@@ -373,8 +374,8 @@ class LogStore:
         *,
         since: int | None = None,
         limit: int = 100,
-        stream: str | None = None,
-        level: str | None = None,
+        stream: Stream | None = None,
+        level: Level | None = None,
         pattern: Pattern | None = None,
         min_run: int = 0,
         budget: int | None = reading.ANSWER_CHARS,
@@ -386,7 +387,7 @@ class LogStore:
         The page is of the store as it was when the call began; ``next`` never skips what came in meanwhile.
         ``min_run`` = 1 leaves out brummer's own notes (they belong to no run).
         """
-        filters = query.Filters(stream, query.level_rank(level), pattern=pattern, min_run=min_run)
+        filters = query.Filters(stream, level_rank(level), pattern=pattern, min_run=min_run)
         return await reading.read(self._request(process, filters, since, limit, budget=budget, clip=clip))
 
 

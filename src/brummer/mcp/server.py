@@ -49,9 +49,9 @@ async def serve_mcp(
     *,
     registration: registry.Registration | None = None,
     port: int | None = None,
-    task_status: trio.TaskStatus[dict[str, str]] = trio.TASK_STATUS_IGNORED,
+    task_status: trio.TaskStatus[registry.McpUrls] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve MCP for ``runtime`` until the bus closes or this is cancelled; reports ``{"ws": url, "http": url}``.
+    """Serve MCP for ``runtime`` until the bus closes or this is cancelled; reports its ``McpUrls``.
 
     ``registration`` is brummer up's registry entry; ``port`` overrides the ``mcp_port`` setting.
     """
@@ -76,15 +76,14 @@ async def _serve(
     runtime: Runtime,
     registration: registry.Registration,
     port: int,
-    task_status: trio.TaskStatus[dict[str, str]],
+    task_status: trio.TaskStatus[registry.McpUrls],
 ) -> None:
     host = runtime.project.settings.mcp_host
     token = secrets.token_urlsafe(32)
     sock = bind(host, port)
     try:
         address, bound = sock.getsockname()[:2]
-        name = f"[{host}]" if ":" in host else host
-        urls = {"ws": f"ws://{name}:{bound}/ws", "http": f"http://{name}:{bound}/mcp"}
+        urls = registry.McpUrls.at(host, bound)
         subscribers = Subscribers()
         server = build_server(runtime, subscribers)
         # Host and Origin are checked by our guard, for /mcp and /ws alike; the SDK checks the body size first.
@@ -106,7 +105,7 @@ async def _serve(
                 nursery.cancel_scope.cancel(reason="brummer is shutting down")
     finally:
         sock.close()  # a no-op once hypercorn has it
-        runtime.mcp_urls = {}
+        runtime.mcp_urls = None
         registration.withdraw_mcp()
 
 

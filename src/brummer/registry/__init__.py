@@ -17,7 +17,7 @@ of the user: ``brummer ps --dir X``, ``ps --all``, ``mcp --all``), ``find_up(roo
 Stdlib and trio only: ``brummer mcp`` reads the registry before it knows whether it needs the MCP SDK at all.
 """
 
-from brummer.registry.entry import Entry, Kind, McpState, loopback_urls, project_key
+from brummer.registry.entry import Entry, Kind, McpState, McpUrls, loopback_urls, project_key
 from brummer.registry.folder import Folder, location
 from brummer.registry.instance import Registration, claim, holder, register
 from brummer.registry.lookup import entries, find_up, wait_for_mcp
@@ -27,6 +27,7 @@ __all__ = [
     "Folder",
     "Kind",
     "McpState",
+    "McpUrls",
     "Registration",
     "claim",
     "entries",

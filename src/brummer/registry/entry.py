@@ -45,6 +45,20 @@ class McpState(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class McpUrls:
+    """Where an MCP server answers: its WebSocket (``/ws``) and its Streamable HTTP endpoint (``/mcp``)."""
+
+    ws: str
+    http: str
+
+    @classmethod
+    def at(cls, host: str, port: int) -> McpUrls:
+        """The URLs of a server bound to ``host`` (an IP literal, or a name) and ``port``."""
+        name = f"[{host}]" if ":" in host and not host.startswith("[") else host
+        return cls(f"ws://{name}:{port}/ws", f"http://{name}:{port}/mcp")
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
     pid: int
     start: str  # the start-time fingerprint of pid (identity.py)
@@ -168,7 +182,7 @@ def _loopback_url(url: str | None, scheme: str, path: str) -> bool:
     )
 
 
-def loopback_urls(host: str, port: int) -> dict[str, str] | None:
+def loopback_urls(host: str, port: int) -> McpUrls | None:
     """The registry's addresses for a server bound to ``host``: itself if loopback, the loopback address of its
     family for a wildcard bind; None if it listens on another address only."""
     address = ipaddress.ip_address(host.strip("[]"))
@@ -176,8 +190,7 @@ def loopback_urls(host: str, port: int) -> dict[str, str] | None:
         address = ipaddress.ip_address("::1" if address.version == 6 else "127.0.0.1")
     if not address.is_loopback:
         return None
-    name = f"[{address}]" if address.version == 6 else str(address)
-    return {"ws": f"ws://{name}:{port}/ws", "http": f"http://{name}:{port}/mcp"}
+    return McpUrls.at(str(address), port)
 
 
 def project_key(root: Path) -> str:

@@ -113,7 +113,7 @@ class ProcessController:
             self._settled.set()
         text = f"{state}" + (f": {message}" if message else "")
         self.ctx.store.note(text, self.name, publish=False)
-        self.ctx.bus.publish(ProcessChanged(self.info(), str(previous)))
+        self.ctx.bus.publish(ProcessChanged(self.info(), previous))
         self.ctx.changes.notify()
 
     def satisfies(self, condition: Condition) -> bool:

@@ -71,6 +71,7 @@ class Rpc:
         )
         while True:
             reply = json.loads(await self.ws.get_message())
+            assert isinstance(reply, dict)
             if reply.get("id") == self.next_id:
                 return reply
             self.notifications += 1
@@ -132,11 +133,11 @@ async def measure(rounds: int, lines: int) -> dict[str, Any]:
             urls = await nursery.start(functools.partial(serve_mcp, runtime, port=0))
             (found,) = [entry for entry in registry.entries(root) if entry.pid == os.getpid()]
             headers = [(b"authorization", f"Bearer {found.token}".encode())]
-            options = {"extra_headers": headers, "max_message_size": 32 * 2**20}
+            size = 32 * 2**20
             echo_url = await start_echo(nursery)
             async with (
-                open_websocket_url(echo_url, **options) as echo,
-                open_websocket_url(urls.ws, subprotocols=["mcp"], **options) as ws,
+                open_websocket_url(echo_url, extra_headers=headers, max_message_size=size) as echo,
+                open_websocket_url(urls.ws, subprotocols=["mcp"], extra_headers=headers, max_message_size=size) as ws,
             ):
                 rpc = Rpc(ws)
                 init = {
@@ -252,11 +253,13 @@ async def _clients(found: registry.Entry, count: int, calls: int) -> dict[str, A
     round_trips: list[float] = []
     errors: list[str] = []
     headers = [(b"authorization", f"Bearer {found.token}".encode())]
+    url = found.ws
+    assert url is not None
 
     async def client() -> None:
         began = time.perf_counter()
         try:
-            async with open_websocket_url(found.ws, subprotocols=["mcp"], extra_headers=headers) as ws:
+            async with open_websocket_url(url, subprotocols=["mcp"], extra_headers=headers) as ws:
                 rpc = Rpc(ws)
                 assert "result" in await rpc.call("initialize", INITIALIZE)
                 await ws.send_message(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))

@@ -59,7 +59,7 @@ def test_plain_output_and_exit_codes(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 async def test_signals_stop_everything(tmp_path: Path, sig: int, code: int) -> None:
     root, pids = tree_project(tmp_path)
-    brummer = Brummer(["up", "--dir", str(root)], tmp_path)
+    brummer = await Brummer.start(["up", "--dir", str(root)], tmp_path)
     try:
         await brummer.wait_output("ignoring TERM")
         await brummer.wait_output("url http://localhost:")  # web listens, so its URL is its own
@@ -72,21 +72,21 @@ async def test_signals_stop_everything(tmp_path: Path, sig: int, code: int) -> N
         assert "SIGKILL" in out  # the TERM-ignorer needed it
         assert re.search(r"tree +» exited: stopped", out) and re.search(r"web +» exited: stopped", out)
     finally:
-        brummer.kill()
+        await brummer.kill()
 
 
 async def test_kill_9_of_brummer_leaves_nothing_behind(tmp_path: Path) -> None:
     root, pids = tree_project(tmp_path)
-    brummer = Brummer(["up", "--dir", str(root)], tmp_path)
+    brummer = await Brummer.start(["up", "--dir", str(root)], tmp_path)
     try:
         await brummer.wait_output("ignoring TERM")
         await brummer.wait_output("url http://localhost:")  # web listens, so its URL is its own
         victims = pids_in(pids)
         assert len(victims) == 5
-        brummer.kill()  # SIGKILL: brummer cannot clean up; its guardian must
+        await brummer.kill()  # SIGKILL: brummer cannot clean up; its guardian must
         await wait_all_gone(victims, timeout=30)
     finally:
-        brummer.kill()
+        await brummer.kill()
 
 
 def test_config_errors_exit_2_and_start_nothing(tmp_path: Path) -> None:
@@ -195,14 +195,14 @@ async def test_grace_flag_overrides_every_process(tmp_path: Path) -> None:
         grace = 30
         """,
     )
-    brummer = Brummer(["up", "--dir", str(root), "--grace", "0.2"], tmp_path)
+    brummer = await Brummer.start(["up", "--dir", str(root), "--grace", "0.2"], tmp_path)
     try:
         await brummer.wait_output("stubborn | up")
         brummer.signal(signal.SIGTERM)
         assert await brummer.wait(timeout=20) == 143
         assert "exited: stopped (SIGKILL after 0.2s)" in brummer.output
     finally:
-        brummer.kill()
+        await brummer.kill()
 
 
 def _complete(shell: str, words: str, cword: int | str, cwd: Path) -> str:
@@ -242,29 +242,24 @@ async def test_stdout_going_away_stops_everything_quietly(tmp_path: Path) -> Non
             f"sleeper: sh -c 'echo $$ >> {pidfile}; exec sleep 60'\n"
         ),
     )
-    proc = subprocess.Popen(
+    proc = await trio.lowlevel.open_process(
         [*BRUMMER, "up", "--no-mcp", "--dir", str(root)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ, "NO_COLOR": "1"},
         start_new_session=True,
     )
+    assert proc.stdout is not None and proc.stderr is not None
     try:
-        assert proc.stdout is not None
-        for raw in proc.stdout:  # like grep -m1: read until the line, then go away
-            if b"talker  | line 3" in raw and pids_in(pidfile):
-                break
-        proc.stdout.close()
         with trio.fail_after(30):
-            while proc.poll() is None:
-                await trio.sleep(0.05)
-        assert proc.returncode == 141
-        assert proc.stderr is not None and proc.stderr.read() == b""  # quietly
+            seen = b""
+            while not (b"talker  | line 3" in seen and pids_in(pidfile)):  # like grep -m1: read until the line ...
+                seen += await proc.stdout.receive_some()
+            await proc.stdout.aclose()  # ... then go away
+            assert await proc.wait() == 141
+            assert b"".join([chunk async for chunk in proc.stderr]) == b""  # quietly
         await wait_all_gone(pids_in(pidfile), timeout=10)
     finally:
-        if proc.poll() is None:
+        if proc.returncode is None:
             proc.kill()
-            proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+            await proc.wait()

@@ -7,6 +7,7 @@ import trio
 import trio.testing
 
 from brummer.bus import Bus, LogLines, UrlDetected, UrlsCleared
+from brummer.logs.kinds import Stream, as_level
 from brummer.logs.patterns import compile_pattern
 from brummer.logs.store import ERROR_IDLE_FLUSH, LogStore, serve_log_store
 from helpers import append_lines
@@ -64,13 +65,14 @@ async def test_filters_stream_level_time_and_process() -> None:
     append_lines(store, "web", "stdout", ["GET / 200", "warning: slow request"])
     append_lines(store, "web", "stderr", ["Error: boom"])
     append_lines(store, "api", "stdout", ["0 errors, all good", "debug: cache hit"])
-    assert [line.text for line in store.tail(stream="stderr").lines] == ["Error: boom"]
+    assert [line.text for line in store.tail(stream=Stream.STDERR).lines] == ["Error: boom"]
     assert [line.text for line in store.tail(level="error").lines] == ["Error: boom"]
     assert [line.text for line in store.tail(level="warn").lines] == ["warning: slow request", "Error: boom"]
     assert [line.text for line in store.tail("api").lines] == ["0 errors, all good", "debug: cache hit"]
     assert store.tail(after=1e12).lines == []
-    with pytest.raises(ValueError, match="unknown level"):
-        store.tail(level="loud")
+    assert (as_level("error"), as_level("Warning")) == ("error", "warn")  # how a level from outside is read
+    with pytest.raises(ValueError, match="unknown level 'loud' \\(one of: debug, info, warn, error\\)"):
+        as_level("loud")
 
 
 async def test_search_ignores_ansi_and_nul() -> None:
@@ -98,7 +100,7 @@ async def test_notes_are_kept_but_not_as_child_output() -> None:
     store.note("web exited", "web")
     append_lines(store, "web", "stdout", ["hello"])
     assert [line.stream for line in store.tail("web").lines] == ["brummer", "stdout"]
-    assert [line.text for line in store.tail("web", stream="stdout").lines] == ["hello"]
+    assert [line.text for line in store.tail("web", stream=Stream.STDOUT).lines] == ["hello"]
 
 
 async def test_level_of_typed_errors() -> None:

@@ -60,11 +60,11 @@ class Served:
 
     def ws(self, mode: str = "legacy", *, token: str | None = None, **options: Any) -> Client:
         transport = ws_transport(self.urls.ws, self.token if token is None else token)
-        return Client(transport, mode=mode, **options)  # type: ignore[arg-type]
+        return Client(transport, mode=mode, **options)
 
     def http(self, mode: str = "legacy", **options: Any) -> Client:
         http = create_mcp_http_client(headers={"Authorization": f"Bearer {self.token}"})
-        return Client(streamable_http_client(self.urls.http, http_client=http), mode=mode, **options)  # type: ignore[arg-type]
+        return Client(streamable_http_client(self.urls.http, http_client=http), mode=mode, **options)
 
 
 def demo_project(tmp_path: Path, **extra: str) -> ProjectSpec:
@@ -166,8 +166,9 @@ async def ws_transport(url: str, token: str | None, *, origin: str | None = None
 
 def structured(result: types.CallToolResult) -> dict[str, Any]:
     assert not result.is_error, result.content
-    assert result.structured_content is not None
-    return result.structured_content
+    data = result.structured_content
+    assert isinstance(data, dict)
+    return data
 
 
 def text_of(result: types.CallToolResult) -> str:

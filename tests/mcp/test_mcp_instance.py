@@ -35,7 +35,7 @@ async def test_registry_entry(tmp_path: Path) -> None:
                 "format", "pid", "start", "kind", "version", "project", "started_at", "runs", "tty", "panel", "token",
                 "mcp",
             }  # fmt: skip
-            assert content["pid"] == os.getpid() and content["project"] == os.path.realpath(project.root)
+            assert content["pid"] == os.getpid() and content["project"] == str(await trio.Path(project.root).resolve())
             assert content["kind"] == "up" and content["runs"] is True and content["version"] == served.runtime.version
             assert content["start"] == registry.identity.fingerprint(os.getpid()) != ""
             assert content["mcp"] == {"state": "on", "ws": served.urls.ws, "http": served.urls.http}

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -18,7 +15,8 @@ from test_refusals import free_port
 
 from brummer.proxy.service import Proxy, serve_proxy
 from brummer.runtime import Runtime
-from helpers import PY, load, running, write_project
+from helpers import PY, load, poll, running, write_project
+from helpers_cli import Up
 
 SERVER = """
 import http.server, sys, time
@@ -83,34 +81,26 @@ async def test_requests_wait_for_a_restarting_process_then_succeed(tmp_path: Pat
 
 async def test_brummer_up_shows_the_proxy_and_mcp_lists_its_requests(tmp_path: Path) -> None:
     root = write_project(tmp_path, **{"server.py": SERVER}, Procfile=f"web: {PY} server.py 0 0\n")
-    out = tmp_path / "up.out"
-    env = {**os.environ, "NO_COLOR": "1", "BRUMMER_PROXY_BASE_PORT": "0"}
-    with out.open("wb") as sink:
-        up = subprocess.Popen(
-            [sys.executable, "-m", "brummer", "up", "--plain", "--dir", str(root), "--mcp-port", "0"],
-            stdout=sink, stderr=subprocess.STDOUT, start_new_session=True, env=env,
-        )  # fmt: skip
+    up = await Up.launch(root, tmp_path)  # the proxy on any free port (BRUMMER_PROXY_BASE_PORT=0: tests/conftest.py)
     try:
-        with trio.fail_after(30):
-            while not (found := re.search(r"url (http://\S+) → proxy http://127\.0\.0\.1:(\d+)/", out.read_text())):
-                assert up.poll() is None, out.read_text()
-                await trio.sleep(0.05)
+        await up.wait_output(" → proxy http://127.0.0.1:")
+        found = re.search(r"url (http://\S+) → proxy http://127\.0\.0\.1:(\d+)/", up.output)
+        assert found is not None, up.output
         upstream, port = found.group(1), int(found.group(2))
         async with httpx.AsyncClient() as client:
             assert (await client.get(f"http://127.0.0.1:{port}/api/items/42?q=1")).status_code == 200
             assert (await client.get(f"http://127.0.0.1:{port}/boom")).status_code == 500
-        with trio.fail_after(30):
-            while "proxy GET /boom → 500" not in out.read_text():  # 5xx answers are brummer lines too
-                await trio.sleep(0.05)
+        await up.wait_output("proxy GET /boom → 500")  # 5xx answers are brummer lines too
         params = StdioServerParameters(
             command=PY, args=["-m", "brummer", "mcp", "--dir", str(root)], env=dict(os.environ)
         )
         async with Client(params, mode="legacy") as client:
-            with trio.fail_after(30):
-                while not (result := await client.call_tool("proxy_requests", {"name": "web"})).structured_content[
-                    "requests"
-                ]:
-                    await trio.sleep(0.1)  # brummer mcp relays once brummer up's MCP server is there
+            # brummer mcp relays once brummer up's MCP server is there
+            result = await poll(
+                lambda: client.call_tool("proxy_requests", {"name": "web"}),
+                lambda answer: answer.structured_content["requests"],
+                every=0.1,
+            )
             requests = result.structured_content["requests"]
             assert [(r["method"], r["path"], r["status"]) for r in requests] == [
                 ("GET", "/boom", 500),
@@ -124,12 +114,6 @@ async def test_brummer_up_shows_the_proxy_and_mcp_lists_its_requests(tmp_path: P
             assert urls == [{"process": "web", "url": upstream, "proxy_url": f"http://127.0.0.1:{port}/"}]
             status = (await client.call_tool("scripts_status", {"name": "web", "detail": True})).structured_content
             assert status["processes"][0]["proxy_urls"] == [f"http://127.0.0.1:{port}/"]
-        up.send_signal(signal.SIGINT)
-        with trio.fail_after(30):
-            while up.poll() is None:
-                await trio.sleep(0.05)
-        assert up.returncode == 130 and "Traceback" not in out.read_text()
+        assert await up.stop() == 130 and "Traceback" not in up.output
     finally:
-        if up.poll() is None:
-            up.kill()
-            up.wait()
+        await up.kill()

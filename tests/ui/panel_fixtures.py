@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.screen import Screen
 
+from brummer.logs.kinds import Stream
 from brummer.logs.query import LogLine
 from brummer.registry.entry import McpUrls
 from brummer.supervise.state import ProcessInfo, ProcState
@@ -26,7 +27,7 @@ def proc(name: str, state: ProcState, **fields: object) -> ProcessInfo:
 
 
 def line(seq: int, process: str, text: str, stream: str = "stdout") -> LogLine:
-    return LogLine(seq, NOW - 1, process, stream, 1, text)
+    return LogLine(seq, NOW - 1, process, Stream(stream), 1, text)
 
 
 def snapshot(processes: list[ProcessInfo], width: int = 100, height: int = 24, **fields: object) -> PanelSnapshot:

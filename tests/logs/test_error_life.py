@@ -107,7 +107,7 @@ async def test_vite_hmr_update_resolves_the_module_error_but_not_a_broken_config
         vite.until("stdout", "Local:")
         vite.until("stdout", "hmr update")  # the edit that broke src/main.ts
         vite.until("stderr", "node_modules", batch=1000)  # its error: frames still coming, the group not complete
-        assert store.errors.groups() == [] and store._logs["web"].scanners[Stream.STDERR].pending
+        assert store.errors.groups() == [] and store.reading_error("web", Stream.STDERR)
         vite.until("stdout", "hmr update")  # the fix: the error on stderr came before it
         ((type_, _, status, by),) = state(store)
         assert (type_, status, by) == ("InternalServerError", "resolved", "vite: hmr update /src/main.ts")

@@ -7,9 +7,10 @@ import trio
 import trio.testing
 
 from brummer.bus import Bus, LogLines, UrlDetected, UrlsCleared
+from brummer.logs.error_feed import ERROR_IDLE_FLUSH
 from brummer.logs.kinds import Stream, as_level
 from brummer.logs.patterns import compile_pattern
-from brummer.logs.store import ERROR_IDLE_FLUSH, LogStore, serve_log_store
+from brummer.logs.store import LogStore, serve_log_store
 from helpers import append_lines
 
 

@@ -28,7 +28,6 @@ from brummer.mcp.frames import TooBig
 from brummer.mcp.stdio_lines import Lines, claim_stdio
 
 MAX_MESSAGE = 32 * 1024 * 1024  # a log dump of 16 MiB fits with room for its JSON escaping
-UP_WAIT = 15.0  # how long to wait for a starting brummer up's MCP server
 
 
 async def run_stdio(directory: Path) -> int:
@@ -37,13 +36,10 @@ async def run_stdio(directory: Path) -> int:
     up = registry.find_up(project.root)
     if up is None:
         return await serve_headless(project)
-    if up.mcp is registry.McpState.STARTING:
-        settled: registry.Entry | None = up  # as it is, if the wait times out
-        with trio.move_on_after(UP_WAIT):
-            settled = await registry.wait_for_mcp(up)
-        if settled is None:  # it went away while we waited: the project is free
-            return await serve_headless(project)
-        up = settled
+    settled = await registry.settled(up)
+    if settled is None:  # it went away while we waited for its MCP server: the project is free
+        return await serve_headless(project)
+    up = settled
     who = f"{up.describe()} runs this project"
     if up.mcp is registry.McpState.OFF:
         _say(f"{who} without MCP (--no-mcp); restart it with MCP")

@@ -20,6 +20,7 @@ Usage: scripts/bench [flood|flood-colour|retention|startup|kill9|proxy|remote|wa
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shutil
 import signal
@@ -135,9 +136,9 @@ def bench_flood(
     }
     if peers:
         if (c := concurrently()) is not None:
-            contenders["concurrently"] = lambda c=c: timed([*c, gen_cmd], env=env)
+            contenders["concurrently"] = functools.partial(timed, [*c, gen_cmd], env=env)
         if (h := honcho()) is not None:
-            contenders["honcho start"] = lambda h=h: timed([*h, "start"], cwd=work, env=env)
+            contenders["honcho start"] = functools.partial(timed, [*h, "start"], cwd=work, env=env)
     walls: dict[str, list[float]] = {name: [] for name in contenders}
     rss: dict[str, list[int]] = {name: [] for name in contenders}
     print(f"flood: 1 process x {lines:,} lines of ~{LINE_BYTES} bytes written with {label}, {runs} interleaved runs")

@@ -39,10 +39,11 @@ from helpers_mcp import structured, ws_transport
 from brummer import registry
 from brummer.bus import Bus
 from brummer.config import discover_project
+from brummer.logs.kinds import Stream
 from brummer.logs.patterns import compile_pattern
 from brummer.logs.query import classify
 from brummer.logs.store import LogStore
-from brummer.mcp import tools
+from brummer.mcp import log_tools
 from brummer.runtime import Runtime
 from brummer.supervise.spawn import Spawner
 from brummer.supervise.supervisor import serve_supervisor
@@ -154,26 +155,27 @@ async def in_process() -> dict[str, Any]:
         bus = Bus()
         store = LogStore(bus, max_lines=50_000, max_bytes=32 * 1024 * 1024)
         for i in range(100):
-            store.append_lines("long", "stdout", [f"{i} " + "x" * 65_530])
+            store.append("long", Stream.STDOUT, f"{i} " + "x" * 65_530, 1)
         for i in range(0, 50_000, 1000):
-            store.append_lines("many", "stdout", [f"{j:06} GET /api " + "y" * 185 for j in range(i, i + 1000)])
-        store.append_lines("hostile", "stdout", HOSTILE)
+            many = "\n".join(f"{j:06} GET /api " + "y" * 185 for j in range(i, i + 1000))
+            store.append("many", Stream.STDOUT, many, 1000)
+        store.append("hostile", Stream.STDOUT, "\n".join(HOSTILE), len(HOSTILE))
         async with trio.open_nursery() as nursery:
             sup = await nursery.start(serve_supervisor, project, [], store, bus, Spawner())
             runtime = Runtime(project, sup, store, bus)
             calls: dict[str, Callable[[], Awaitable[Any]]] = {
-                "logs_tail long limit=5": lambda: tools.logs_tail(runtime, "long", limit=5),
-                "logs_tail long limit=100 max_line_chars=66560": lambda: tools.logs_tail(
+                "logs_tail long limit=5": lambda: log_tools.logs_tail(runtime, "long", limit=5),
+                "logs_tail long limit=100 max_line_chars=66560": lambda: log_tools.logs_tail(
                     runtime, "long", limit=100, max_line_chars=66_560
                 ),
-                "logs_tail many limit=10000": lambda: tools.logs_tail(runtime, "many", limit=10_000),
-                "logs_tail level=error (all 50,000 lines)": lambda: tools.logs_tail(runtime, "many", level="error"),
-                "logs_search (a+)+$": lambda: tools.logs_search(runtime, "(a+)+$"),
-                "logs_search ((a+)+)+$": lambda: tools.logs_search(runtime, "((a+)+)+$"),
-                "logs_search (a|b)*a(a|b){200}c (DFA blow-up)": lambda: tools.logs_search(
+                "logs_tail many limit=10000": lambda: log_tools.logs_tail(runtime, "many", limit=10_000),
+                "logs_tail level=error (all 50,000 lines)": lambda: log_tools.logs_tail(runtime, "many", level="error"),
+                "logs_search (a+)+$": lambda: log_tools.logs_search(runtime, "(a+)+$"),
+                "logs_search ((a+)+)+$": lambda: log_tools.logs_search(runtime, "((a+)+)+$"),
+                "logs_search (a|b)*a(a|b){200}c (DFA blow-up)": lambda: log_tools.logs_search(
                     runtime, "(a|b)*a(a|b){200}c"
                 ),
-                "logs_search no match (32 MiB)": lambda: tools.logs_search(runtime, "no such text"),
+                "logs_search no match (32 MiB)": lambda: log_tools.logs_search(runtime, "no such text"),
             }
             for label, call in calls.items():
                 report[label] = await measured(step, call)
@@ -219,7 +221,7 @@ async def end_to_end() -> dict[str, Any]:
                         await trio.sleep(0.05)
                 window = time.time()
                 await trio.sleep(1)
-                calls = [
+                calls: list[tuple[str, dict[str, Any]]] = [
                     ("logs_tail", {"name": "long", "limit": 5}),
                     ("logs_tail", {"name": "long", "limit": 5, "max_line_chars": 66_560}),
                     ("logs_search", {"pattern": "(a+)+$"}),

@@ -1,10 +1,10 @@
 """Benchmark brummer's MCP server: tools/call round trips over WebSocket against a bare WebSocket echo.
 
-Both endpoints live on the same hypercorn server behind the same token guard (``serve_mcp(..., echo=True)`` adds
-``/echo``), so the difference is what the MCP layer costs: the SDK's dispatch, our argument checks, the tool, the
-JSON. Measured idle and while a child floods the log with 1M lines (the MCP connection is also subscribed to that
-process's log resource, so coalesced update notifications flow meanwhile). Goal: tools/call <= 3x the echo idle,
-p99 <= 50 ms under the flood.
+The echo is a bare ASGI WebSocket app on its own hypercorn server (same trio worker, same event loop, same
+hypercorn limits as ``serve_mcp``'s), so the difference is what the MCP layer costs: the guard, the SDK's
+dispatch, our argument checks, the tool, the JSON. Measured idle and while a child floods the log with 1M lines
+(the MCP connection is also subscribed to that process's log resource, so coalesced update notifications flow
+meanwhile). Goal: tools/call <= 3x the echo idle, p99 <= 50 ms under the flood.
 
 A second part starts ``brummer up`` as a user would and checks that the SDK import (about a second) happens after
 the first child has started: time from launch to the child's first instruction, with and without MCP, and until
@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import hypercorn.trio
 import trio
 from trio_websocket import WebSocketConnection, open_websocket_url
 
@@ -38,7 +39,7 @@ from brummer import registry
 from brummer.bus import Bus
 from brummer.config import discover_project
 from brummer.logs.store import LogStore, serve_log_store
-from brummer.mcp.server import serve_mcp
+from brummer.mcp.server import bind, hypercorn_config, serve_mcp
 from brummer.runtime import Runtime
 from brummer.supervise.spawn import Spawner
 from brummer.supervise.supervisor import serve_supervisor
@@ -70,6 +71,7 @@ class Rpc:
         )
         while True:
             reply = json.loads(await self.ws.get_message())
+            assert isinstance(reply, dict)
             if reply.get("id") == self.next_id:
                 return reply
             self.notifications += 1
@@ -80,6 +82,30 @@ async def echo_rtt(ws: WebSocketConnection, payload: str) -> float:
     await ws.send_message(payload)
     await ws.get_message()
     return time.perf_counter() - began
+
+
+async def serve_echo(scope: Any, receive: Any, send: Any) -> None:
+    """A bare WebSocket echo: the baseline (answers lifespan as ``McpApp`` does)."""
+    if scope["type"] == "lifespan":
+        while True:
+            kind = (await receive())["type"]
+            await send({"type": f"{kind}.complete"})  # lifespan.startup / lifespan.shutdown
+            if kind == "lifespan.shutdown":
+                return
+    if scope["type"] != "websocket" or (await receive())["type"] != "websocket.connect":
+        return
+    offered = scope.get("subprotocols") or []
+    await send({"type": "websocket.accept", "subprotocol": offered[0] if offered else None, "headers": []})
+    while (message := await receive())["type"] == "websocket.receive":
+        await send({"type": "websocket.send", "text": message.get("text"), "bytes": message.get("bytes")})
+
+
+async def start_echo(nursery: trio.Nursery) -> str:
+    """The echo server on a free loopback port, configured as ``serve_mcp`` configures its own; its ws:// URL."""
+    sock = bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    await nursery.start(functools.partial(hypercorn.trio.serve, serve_echo, hypercorn_config(sock.detach())))
+    return f"ws://127.0.0.1:{port}/echo"
 
 
 async def call_rtt(rpc: Rpc) -> float:
@@ -104,14 +130,14 @@ async def measure(rounds: int, lines: int) -> dict[str, Any]:
             await nursery.start(serve_log_store, store)
             supervisor = await nursery.start(serve_supervisor, project, [], store, bus, Spawner())
             runtime = Runtime(project, supervisor, store, bus)
-            urls = await nursery.start(functools.partial(serve_mcp, runtime, port=0, echo=True))
+            urls = await nursery.start(functools.partial(serve_mcp, runtime, port=0))
             (found,) = [entry for entry in registry.entries(root) if entry.pid == os.getpid()]
             headers = [(b"authorization", f"Bearer {found.token}".encode())]
-            options = {"extra_headers": headers, "max_message_size": 32 * 2**20}
-            echo_url = urls["ws"].replace("/ws", "/echo")
+            size = 32 * 2**20
+            echo_url = await start_echo(nursery)
             async with (
-                open_websocket_url(echo_url, **options) as echo,
-                open_websocket_url(urls["ws"], subprotocols=["mcp"], **options) as ws,
+                open_websocket_url(echo_url, extra_headers=headers, max_message_size=size) as echo,
+                open_websocket_url(urls.ws, subprotocols=["mcp"], extra_headers=headers, max_message_size=size) as ws,
             ):
                 rpc = Rpc(ws)
                 init = {
@@ -227,11 +253,13 @@ async def _clients(found: registry.Entry, count: int, calls: int) -> dict[str, A
     round_trips: list[float] = []
     errors: list[str] = []
     headers = [(b"authorization", f"Bearer {found.token}".encode())]
+    url = found.ws
+    assert url is not None
 
     async def client() -> None:
         began = time.perf_counter()
         try:
-            async with open_websocket_url(found.ws, subprotocols=["mcp"], extra_headers=headers) as ws:
+            async with open_websocket_url(url, subprotocols=["mcp"], extra_headers=headers) as ws:
                 rpc = Rpc(ws)
                 assert "result" in await rpc.call("initialize", INITIALIZE)
                 await ws.send_message(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))

@@ -27,6 +27,7 @@ import tempfile
 import termios
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 BRUMMER = [sys.executable, "-m", "brummer", "up", "--no-mcp"]
@@ -125,7 +126,7 @@ def bench_flood(runs: int, lines: int) -> None:
     env = {**os.environ, "TERM": "xterm-256color"}
     env.pop("NO_COLOR", None)
     cmd = [*BRUMMER, "--dir", str(work)]
-    contenders = {
+    contenders: dict[str, Callable[[], tuple[float, int]]] = {
         "plain > /dev/null": lambda: devnull_run([*cmd, "--plain"], env),
         "plain on a pty": lambda: Pty([*cmd, "--plain"], env).finish(),
         "panel on a pty": lambda: Pty(cmd, env).finish(),

@@ -49,7 +49,7 @@ def bench_remote(runs: int, clean_env: dict[str, str], timed: Callable[..., tupl
                 print("  (brummer up did not serve MCP; remote benchmark skipped)")
                 return
             time.sleep(0.1)
-        contenders = {
+        contenders: dict[str, Callable[[], tuple[float, int, int]]] = {
             "brummer ps": lambda: timed(ps, env=env),
             "brummer logs -n 100": lambda: timed([*BRUMMER, "logs", "-n", "100", "--dir", str(project)], env=env),
             "python -c 'import trio'": lambda: timed([sys.executable, "-c", "import trio"], env=clean_env),

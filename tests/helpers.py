@@ -6,17 +6,19 @@ import math
 import os
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import trio
 
 from brummer.bus import Bus, Subscription
 from brummer.config import ProjectSpec, discover_project, select_processes
 from brummer.config.settings import Overrides
+from brummer.logs.kinds import Stream
+from brummer.logs.query import Batch
 from brummer.logs.store import LogStore, serve_log_store
 from brummer.supervise.spawn import Spawner
 from brummer.supervise.state import ProcState
@@ -34,6 +36,11 @@ def write_project(root: Path, **files: str) -> Path:
     return root
 
 
+def append_lines(store: LogStore, process: str, stream: str, lines: list[str], run: int = 0) -> Batch | None:
+    """``LogStore.append`` for a list of lines (``stream``: stdout or stderr), as a pipe reader's batch holds them."""
+    return store.append(process, Stream(stream), "\n".join(lines), len(lines), run) if lines else None
+
+
 def load(root: Path, **flags: Any) -> ProjectSpec:
     return discover_project(root, overrides=Overrides(**flags), environ={}, user_config=root / "no-user-config.toml")
 
@@ -49,10 +56,10 @@ class Running:
     def state(self, name: str) -> ProcState:
         return self.sup.info(name).state
 
-    def text(self, name: str, stream: str | None = None) -> list[str]:
-        return [
-            line.text for line in self.store.tail(name, limit=100_000, stream=stream).lines if line.stream != "brummer"
-        ]
+    def text(self, name: str, stream: Stream | None = None) -> list[str]:
+        """What ``name`` wrote (to ``stream``), without brummer's notes."""
+        lines = self.store.tail(name, limit=100_000, stream=stream).lines
+        return [line.text for line in lines if line.stream != Stream.BRUMMER]
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float = 20) -> None:
         """Wait (bounded) until ``predicate()`` holds, re-checking on every state or log change."""
@@ -82,6 +89,31 @@ async def running(project: ProjectSpec, names: list[str] | None = None) -> Async
             finally:
                 procs.cancel_scope.cancel()
         nursery.cancel_scope.cancel()
+
+
+T = TypeVar("T")
+
+
+async def wait_until(condition: Callable[[], object], *, within: float = 30, every: float = 0.05) -> None:
+    """Until ``condition()`` is true, looking every ``every`` seconds, for at most ``within``.
+
+    For what no event announces to a test: a file a child writes, /proc, a process seen from outside. (What brummer
+    announces, tests wait for on its events: ``Running.wait_for``, ``trio.Process.wait``, the bus.)"""
+    with trio.fail_after(within):
+        while not condition():  # noqa: ASYNC110 (nothing to wait on: see above)
+            await trio.sleep(every)
+
+
+async def poll(
+    ask: Callable[[], Awaitable[T]], until: Callable[[T], object], *, within: float = 30, every: float = 0.05
+) -> T:
+    """``await ask()`` every ``every`` seconds until ``until(answer)`` holds (for at most ``within``); the answer.
+
+    For asking a server (an MCP tool) until it says what the test waits for, where it has no way to tell."""
+    with trio.fail_after(within):
+        while not until(answer := await ask()):  # noqa: ASYNC110 (see above)
+            await trio.sleep(every)
+    return answer
 
 
 def pid_alive(pid: int) -> bool:

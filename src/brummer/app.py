@@ -46,6 +46,7 @@ from brummer.ui.output import Output
 from brummer.ui.plain import serve_plain
 
 if TYPE_CHECKING:
+    from brummer.browser.telemetry import Telemetry
     from brummer.proxy.service import Proxy
 
 SERVICE_DRAIN = 2.0  # after the processes are gone, how long subscribers may take to print the last events
@@ -78,7 +79,8 @@ async def run_up(
                     serve_supervisor, project, names, store, bus, core.spawner, core.guardian, shutdown.force
                 )
                 runtime = Runtime(project, supervisor, store, bus, request_shutdown=shutdown.request)
-                runtime.proxy = proxy = _proxy(project, bus, store)
+                runtime.proxy, runtime.telemetry = _proxy(project, bus, store)
+                proxy = runtime.proxy
                 store.note(f"brummer {runtime.version} in {project.root}: {', '.join(names)} (Ctrl-C stops all)")
                 ui = _ui(runtime, ui_sub, output, panel)
                 await services.start(run_isolated, "panel" if panel else "plain", ui, store)
@@ -119,17 +121,16 @@ def _ui(runtime: Runtime, sub: Subscription, output: Output, panel: bool) -> Ser
     return functools.partial(serve_plain, sub, output, list(runtime.project.processes), proxy_url=runtime.proxy_url)
 
 
-def _proxy(project: ProjectSpec, bus: Bus, store: LogStore) -> Proxy | None:
-    """The proxy's state (targets, rings), made before the printer starts so that the first URL line can show its
-    proxy URL; its service (httptools, the relay) starts later, with ``_start_proxy``."""
+def _proxy(project: ProjectSpec, bus: Bus, store: LogStore) -> tuple[Proxy, Telemetry] | tuple[None, None]:
+    """The proxy's state (targets, rings) and its browser telemetry, made before the printer starts so that the first
+    URL line can show its proxy URL; its service (httptools, the relay) starts later, with ``_start_proxy``."""
     if not project.settings.proxy:
-        return None
-    from brummer.browser.telemetry import install
+        return None, None
+    from brummer.browser.install import install
     from brummer.proxy.service import Proxy
 
     proxy = Proxy(project, bus, store)
-    install(proxy, project, store)  # the browser telemetry: /__brummer__/, the script in pages
-    return proxy
+    return proxy, install(proxy, project, store)  # the browser telemetry: /__brummer__/, the script in pages
 
 
 async def _start_proxy(runtime: Runtime, proxy: Proxy, scope: trio.CancelScope) -> None:
@@ -180,7 +181,7 @@ async def _start_mcp(
         except Exception as exc:  # no port, say: the processes run on; agents just cannot connect
             runtime.store.note(f"MCP server not started: {exc}", level="warn")
             return
-        runtime.store.note(f"MCP on {urls['ws']} and {urls['http']} (token in {registration.path})")
+        runtime.store.note(f"MCP on {urls.ws} and {urls.http} (token in {registration.path})")
 
 
 @contextlib.contextmanager

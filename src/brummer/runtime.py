@@ -17,9 +17,11 @@ from brummer import __version__
 from brummer.bus import Bus
 from brummer.config.spec import ProjectSpec
 from brummer.logs.store import LogStore
+from brummer.registry.entry import McpUrls
 from brummer.supervise.supervisor import Supervisor
 
 if TYPE_CHECKING:
+    from brummer.browser.telemetry import Telemetry
     from brummer.proxy.service import Proxy
 
 
@@ -32,9 +34,9 @@ class Runtime:
     request_shutdown: Callable[[int], None] = field(default=lambda signum: None)
     started_at: float = field(default_factory=time.time)
     version: str = __version__
-    headless: bool = False  # `brummer mcp` without a `brummer up`: nothing runs until an agent asks
-    mcp_urls: dict[str, str] = field(default_factory=dict)  # "ws", "http" once the MCP server listens
+    mcp_urls: McpUrls | None = None  # once the MCP server listens
     proxy: Proxy | None = None  # the recording proxy (targets, proxy URLs, recorded requests); None when off
+    telemetry: Telemetry | None = None  # the browser telemetry on the proxy's pages; None without the proxy
 
     def proxy_url(self, process: str, url: str) -> str | None:
         """The proxy URL in front of ``url`` of ``process``, or None (proxy off, or this URL is not proxied)."""

@@ -16,7 +16,8 @@ from typing import Any
 
 import trio
 
-from brummer.browser.telemetry import Telemetry, install
+from brummer.browser.install import install
+from brummer.browser.telemetry import Telemetry
 from brummer.config.spec import ProcessSpec, ProjectSpec, ProxyOptions, Settings
 from brummer.logs.store import LogStore
 from brummer.proxy.server import serve_target
@@ -133,7 +134,7 @@ async def telemetry_proxy(
         server.port = listeners[0].socket.getsockname()[1]
         runtime = Runtime(project, run.sup, run.store, run.bus)
         runtime.proxy = proxy = Proxy(project, run.bus, run.store, wait=1.0)
-        telemetry = install(proxy, project, run.store)
+        runtime.telemetry = telemetry = install(proxy, project, run.store)
         target = proxy.targets.for_url("web", f"http://localhost:{server.port}/")
         assert target is not None
         try:

@@ -24,7 +24,7 @@ from helpers_chromium import CHROMIUM_ARGS, chromium_path, vite_bin
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from helpers import PY, free_port
+from helpers import PY, free_port, poll
 
 APP = Path(__file__).resolve().parent / "app"
 CONSOLE: dict[Any, list[str]] = {}  # the console messages of each open page
@@ -140,16 +140,21 @@ async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
     result = await client.call_tool(tool, {"detail": True, **arguments})
     assert not result.is_error, result
     assert result.structured_content is not None
-    return result.structured_content
+    data: dict[str, Any] = result.structured_content
+    return data
 
 
 async def until(client: Client, tool: str, check: Any, served: Served, seconds: float = 60, **arguments: Any) -> Any:
     """Call ``tool`` until ``check(answer)`` holds; on timeout, fail with what was seen (and brummer's log)."""
-    answer: dict[str, Any] = {}
-    with trio.move_on_after(seconds):
-        while not check(answer := await call(client, tool, **arguments)):
-            await trio.sleep(0.2)
-        return answer
+    seen: list[dict[str, Any]] = [{}]
+
+    async def ask() -> dict[str, Any]:
+        seen[0] = await call(client, tool, **arguments)
+        return seen[0]
+
+    with contextlib.suppress(trio.TooSlowError):
+        return await poll(ask, check, within=seconds, every=0.2)
+    answer = seen[0]
     events = await call(client, "browser_events", limit=50)
     console = list(CONSOLE.values())
     raise AssertionError(

@@ -3,7 +3,9 @@ stacks mapped through source maps, resolution by a reload that does not repeat t
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,8 @@ from brummer.browser import routes, telemetry
 from brummer.errors import ToolError
 from brummer.logs.error_book import ErrorState
 from brummer.mcp import browser_tools, tools
-from brummer.remote.websocket import Closed
+from brummer.remote.websocket import Closed, WebSocket
+from helpers import wait_until
 
 # /src/app.ts as a dev server serves it: line 3 column 11 (1-based) comes from app.ts line 12 column 5
 SCRIPT = b"import x from '/dep.js';\nconst a = 1;\nfunction boom() { throw new Error('x'); }\n"
@@ -28,12 +31,6 @@ PAGES = {
 }
 
 
-async def wait_until(predicate: object, seconds: float = 20) -> None:
-    with trio.fail_after(seconds):
-        while not predicate():  # type: ignore[operator]
-            await trio.sleep(0.02)
-
-
 async def test_only_pages_of_the_proxys_own_origin_may_connect(tmp_path: Path) -> None:
     async with telemetry_proxy(tmp_path, PAGES) as served:
         port = served.port
@@ -44,7 +41,7 @@ async def test_only_pages_of_the_proxys_own_origin_may_connect(tmp_path: Path) -
             status, ws = await page_socket(port, origin)
             assert status == 101 and ws is not None
             await send(ws, t="hello", tab=f"tab{count}", load="l1", url=origin + "/", title="app")
-            await wait_until(lambda count=count: len(served.telemetry.sessions) == count)
+            await wait_until(functools.partial(lambda n: len(served.telemetry.sessions) == n, count))
             await ws.aclose()
         sessions = (await browser_tools.browser_sessions(served.runtime)).data["sessions"]
         assert sorted(s["url"] for s in sessions) == [f"http://127.0.0.1:{port}/", f"http://localhost:{port}/"]
@@ -85,7 +82,7 @@ async def test_page_errors_become_mapped_groups_and_a_clean_reload_resolves_them
         await send(ws, t="hello", tab="abc", load="l2", url=origin + "/", title="app")
         await send(ws, t="overlay", message="Transform failed", file=str(tmp_path / "src/main.ts"), line=3, col=7)
         await send(ws, t="timing", ttfb=3.5, dcl=20, load=25, title="app")
-        await wait_until(lambda: thrown.state is ErrorState.RESOLVED, 30)
+        await wait_until(lambda: thrown.state is ErrorState.RESOLVED, within=30)
         assert network.state is ErrorState.RESOLVED and overlay.state is ErrorState.OPEN
         assert thrown.resolved_by == "browser: tab t1 reloaded without it"
         await ws.aclose()
@@ -113,7 +110,7 @@ async def test_bounds_per_connection_and_sessions(tmp_path: Path, monkeypatch: p
             _, ws = await page_socket(served.port, served.url)
             assert ws is not None
             await send(ws, t="hello", tab=tab, load="l1", url=served.url + "/")
-            await wait_until(lambda tab=tab: any(s.loads for s in served.telemetry.sessions.values() if s.id != "t1"))
+            await wait_until(lambda: any(s.loads for s in served.telemetry.sessions.values() if s.id != "t1"))
             if tab == "third":
                 await wait_until(lambda: "t3" in served.telemetry.sessions)
             opened.append(ws)
@@ -122,12 +119,12 @@ async def test_bounds_per_connection_and_sessions(tmp_path: Path, monkeypatch: p
             await ws.aclose()
 
 
-async def page(ws: object, answers: dict[str, object]) -> None:
+async def page(ws: WebSocket, answers: Mapping[str, Mapping[str, object]]) -> None:
     """A page that answers brummer's commands (as client.js does)."""
     while True:
-        command = json.loads(await ws.receive())  # type: ignore[attr-defined]
+        command = json.loads(await ws.receive())
         reply = answers.get(command["cmd"], {"ok": False, "error": "not here"})
-        await ws.send(json.dumps({"t": "reply", "id": command["id"], **reply}))  # type: ignore[attr-defined]
+        await ws.send(json.dumps({"t": "reply", "id": command["id"], **reply}))
 
 
 async def test_browser_tools_and_eval_only_when_allowed(tmp_path: Path) -> None:

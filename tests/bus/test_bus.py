@@ -6,11 +6,12 @@ import trio
 import trio.testing
 
 from brummer.bus import Bus, ErrorRepeated, LogLines, Notice, UrlDetected
+from brummer.logs.kinds import Stream
 from brummer.logs.query import Batch
 
 
 def lines_event(n: int) -> LogLines:
-    return LogLines(Batch(1, 0.0, "web", "stdout", 1, "\n".join(["x"] * n), n, 2 * n))
+    return LogLines(Batch(1, 0.0, "web", Stream.STDOUT, 1, "\n".join(["x"] * n), n, 2 * n))
 
 
 async def test_slow_subscriber_drops_low_only_and_counts() -> None:

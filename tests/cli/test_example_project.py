@@ -37,7 +37,7 @@ def example_copy(tmp_path: Path) -> tuple[Path, int, int]:
 
 async def test_demo_shows_processes_urls_and_an_error(tmp_path: Path) -> None:
     project, web, api = example_copy(tmp_path)
-    brummer = Brummer(["up", "--dir", str(project), "--no-mcp"], tmp_path)
+    brummer = await Brummer.start(["up", "--dir", str(project), "--no-mcp"], tmp_path)
     try:
         await brummer.wait_output(f"url http://localhost:{web}/")
         await brummer.wait_output("error [typescript TS2322] src/components/Counter.tsx:14:7")
@@ -51,7 +51,7 @@ async def test_demo_shows_processes_urls_and_an_error(tmp_path: Path) -> None:
         assert await brummer.wait() == 130
         assert re.search(r"web +» exited: stopped", brummer.output)
     finally:
-        brummer.kill()
+        await brummer.kill()
 
 
 def test_the_example_passes_its_smoke_check(tmp_path: Path) -> None:

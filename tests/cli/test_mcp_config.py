@@ -6,6 +6,7 @@ import json
 import os
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,9 +27,10 @@ def _config(project: Path, *args: str, home: Path | None = None) -> tuple[int, s
     return result.returncode, result.stdout, result.stderr
 
 
-def _brummer_args(server: dict[str, object]) -> list[str]:
+def _brummer_args(server: object) -> list[str]:
+    assert isinstance(server, dict)
     args = server["args"]
-    assert isinstance(args, list)
+    assert isinstance(args, list) and all(isinstance(arg, str) for arg in args)
     return args[args.index("mcp") :]
 
 
@@ -61,7 +63,7 @@ def test_vscode_and_codex_formats(project: Path) -> None:
 
 
 def test_write_merges_with_other_servers_and_keeps_indentation(project: Path) -> None:
-    existing = {"mcpServers": {"other": {"command": "other-server", "args": ["--x"]}}, "keep": [1, 2]}
+    existing: dict[str, Any] = {"mcpServers": {"other": {"command": "other-server", "args": ["--x"]}}, "keep": [1, 2]}
     target = project / ".mcp.json"
     target.write_text(json.dumps(existing, indent=4) + "\n")
     code, out, _ = _config(project, "--write")

@@ -10,7 +10,7 @@ import trio
 
 from brummer import registry
 from helpers import write_project
-from helpers_cli import Brummer, pids_in
+from helpers_cli import Brummer, first_to_exit, pids_in
 
 
 def counting_project(tmp_path: Path) -> tuple[Path, Path]:
@@ -21,10 +21,10 @@ def counting_project(tmp_path: Path) -> tuple[Path, Path]:
 
 async def test_a_second_up_exits_2_naming_the_first(tmp_path: Path) -> None:
     root, starts = counting_project(tmp_path)
-    first = Brummer(["up", "--dir", str(root), "--mcp-port", "0"], tmp_path)
+    first = await Brummer.start(["up", "--dir", str(root), "--mcp-port", "0"], tmp_path)
     try:
         await first.wait_output("web     » running")
-        second = Brummer(["up", "--dir", str(root), "--mcp-port", "0"], tmp_path)
+        second = await Brummer.start(["up", "--dir", str(root), "--mcp-port", "0"], tmp_path)
         assert await second.wait() == 2
         line = f"brummer: {root} already runs in brummer up (pid {first.proc.pid}, since "
         assert second.output.startswith(line) and second.output.count("\n") == 1
@@ -37,7 +37,7 @@ async def test_a_second_up_exits_2_naming_the_first(tmp_path: Path) -> None:
     finally:
         assert await first.stop() == 130
     assert registry.entries(root) == []
-    third = Brummer(["up", "--dir", str(root), "--no-mcp"], tmp_path)  # the lock went with the first one
+    third = await Brummer.start(["up", "--dir", str(root), "--no-mcp"], tmp_path)  # the lock went with the first one
     try:
         await third.wait_output("web     » running")
     finally:
@@ -47,12 +47,10 @@ async def test_a_second_up_exits_2_naming_the_first(tmp_path: Path) -> None:
 async def test_two_ups_started_at_once_have_one_winner(tmp_path: Path) -> None:
     for round_ in range(3):
         root, starts = counting_project(tmp_path / str(round_))
-        both = [Brummer(["up", "--dir", str(root), "--no-mcp"], tmp_path) for _ in range(2)]
+        both = [await Brummer.start(["up", "--dir", str(root), "--no-mcp"], tmp_path) for _ in range(2)]
         try:
             with trio.fail_after(60):
-                while all(b.proc.poll() is None for b in both):
-                    await trio.sleep(0.05)
-            (loser,) = [b for b in both if b.proc.poll() is not None]
+                loser = await first_to_exit(*both)
             (winner,) = [b for b in both if b is not loser]
             assert await loser.wait() == 2, loser.output
             assert f"already runs in brummer up (pid {winner.proc.pid}," in loser.output
@@ -77,7 +75,7 @@ async def test_nothing_is_written_in_the_project_folder(tmp_path: Path) -> None:
     remote = {"ws": "ws://192.0.2.1:7777/ws", "http": "http://192.0.2.1:7777/mcp"}
     (planted / "instance.json").write_text(json.dumps({"pid": 1, "token": "x", "mcp": remote}))
     before = sorted(str(p.relative_to(root)) for p in root.rglob("*"))
-    up = Brummer(["up", "--dir", str(root), "--mcp-port", "0"], tmp_path)
+    up = await Brummer.start(["up", "--dir", str(root), "--mcp-port", "0"], tmp_path)
     try:
         await up.wait_output("web     » running")
         await up.wait_output("(token in ", timeout=60)  # its MCP server came up: pid 1 did not stop it
@@ -91,7 +89,7 @@ async def test_nothing_is_written_in_the_project_folder(tmp_path: Path) -> None:
     assert sorted(str(p.relative_to(root)) for p in root.rglob("*")) == before
 
     clean, _ = counting_project(tmp_path / "clean")
-    up = Brummer(["up", "--dir", str(clean), "--mcp-port", "0"], tmp_path)
+    up = await Brummer.start(["up", "--dir", str(clean), "--mcp-port", "0"], tmp_path)
     try:
         await up.wait_output("(token in ", timeout=60)
     finally:

@@ -14,7 +14,7 @@ import pytest
 import trio
 
 from helpers import PY, pid_alive, serve_script, write_project
-from helpers_cli import BRUMMER, Brummer, pids_in, run_brummer, wait_all_gone
+from helpers_cli import BRUMMER, Brummer, pids_in, run_brummer, run_brummer_async, wait_all_gone
 
 TREE = """\
 sleep 300 & echo $! >> {pids}
@@ -63,26 +63,27 @@ async def test_a_failed_start_on_request_does_not_end_brummer_up(tmp_path: Path)
     request, as it does after the stop; its MCP server (what `brummer ps` talks to) stays with it."""
     root = write_project(tmp_path / "p", Procfile="web: test -e ok && exec sleep 300 || exit 3\n")
     (root / "ok").touch()
-    up = Brummer(["up", "--plain", "--dir", str(root), "--mcp-port", "0"], tmp_path)
+    up = await Brummer.start(["up", "--plain", "--dir", str(root), "--mcp-port", "0"], tmp_path)
     try:
         await up.wait_output("MCP on ")
-        assert run_brummer(["stop", "web", "--dir", str(root)], tmp_path).returncode == 0
+        assert (await run_brummer_async(["stop", "web", "--dir", str(root)], tmp_path)).returncode == 0
         (root / "ok").unlink()
-        assert run_brummer(["start", "web", "--dir", str(root)], tmp_path).returncode == 0
+        assert (await run_brummer_async(["start", "web", "--dir", str(root)], tmp_path)).returncode == 0
         await up.wait_output("web     » failed: exit code 3")
         await trio.sleep(0.5)  # it used to exit here, at once
-        ps = run_brummer(["ps", "--dir", str(root)], tmp_path)
-        assert ps.returncode == 0 and re.search(r"^web +failed ", ps.stdout, re.M), ps.stdout + ps.stderr
+        ps = await run_brummer_async(["ps", "--dir", str(root)], tmp_path)
+        said = ps.stdout.decode()
+        assert ps.returncode == 0 and re.search(r"^web +failed ", said, re.M), said + ps.stderr.decode()
         assert await up.stop() == 130
         assert "every process has ended" not in up.output
     finally:
-        up.kill()
+        await up.kill()
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 async def test_signals_stop_everything(tmp_path: Path, sig: int, code: int) -> None:
     root, pids = tree_project(tmp_path)
-    brummer = Brummer(["up", "--dir", str(root)], tmp_path)
+    brummer = await Brummer.start(["up", "--dir", str(root)], tmp_path)
     try:
         await brummer.wait_output("ignoring TERM")
         await brummer.wait_output("url http://localhost:")  # web listens, so its URL is its own
@@ -95,21 +96,21 @@ async def test_signals_stop_everything(tmp_path: Path, sig: int, code: int) -> N
         assert "SIGKILL" in out  # the TERM-ignorer needed it
         assert re.search(r"tree +» exited: stopped", out) and re.search(r"web +» exited: stopped", out)
     finally:
-        brummer.kill()
+        await brummer.kill()
 
 
 async def test_kill_9_of_brummer_leaves_nothing_behind(tmp_path: Path) -> None:
     root, pids = tree_project(tmp_path)
-    brummer = Brummer(["up", "--dir", str(root)], tmp_path)
+    brummer = await Brummer.start(["up", "--dir", str(root)], tmp_path)
     try:
         await brummer.wait_output("ignoring TERM")
         await brummer.wait_output("url http://localhost:")  # web listens, so its URL is its own
         victims = pids_in(pids)
         assert len(victims) == 5
-        brummer.kill()  # SIGKILL: brummer cannot clean up; its guardian must
+        await brummer.kill()  # SIGKILL: brummer cannot clean up; its guardian must
         await wait_all_gone(victims, timeout=30)
     finally:
-        brummer.kill()
+        await brummer.kill()
 
 
 def test_config_errors_exit_2_and_start_nothing(tmp_path: Path) -> None:
@@ -218,14 +219,14 @@ async def test_grace_flag_overrides_every_process(tmp_path: Path) -> None:
         grace = 30
         """,
     )
-    brummer = Brummer(["up", "--dir", str(root), "--grace", "0.2"], tmp_path)
+    brummer = await Brummer.start(["up", "--dir", str(root), "--grace", "0.2"], tmp_path)
     try:
         await brummer.wait_output("stubborn | up")
         brummer.signal(signal.SIGTERM)
         assert await brummer.wait(timeout=20) == 143
         assert "exited: stopped (SIGKILL after 0.2s)" in brummer.output
     finally:
-        brummer.kill()
+        await brummer.kill()
 
 
 def _complete(shell: str, words: str, cword: int | str, cwd: Path) -> str:
@@ -265,29 +266,24 @@ async def test_stdout_going_away_stops_everything_quietly(tmp_path: Path) -> Non
             f"sleeper: sh -c 'echo $$ >> {pidfile}; exec sleep 60'\n"
         ),
     )
-    proc = subprocess.Popen(
+    proc = await trio.lowlevel.open_process(
         [*BRUMMER, "up", "--no-mcp", "--dir", str(root)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ, "NO_COLOR": "1"},
         start_new_session=True,
     )
+    assert proc.stdout is not None and proc.stderr is not None
     try:
-        assert proc.stdout is not None
-        for raw in proc.stdout:  # like grep -m1: read until the line, then go away
-            if b"talker  | line 3" in raw and pids_in(pidfile):
-                break
-        proc.stdout.close()
         with trio.fail_after(30):
-            while proc.poll() is None:
-                await trio.sleep(0.05)
-        assert proc.returncode == 141
-        assert proc.stderr is not None and proc.stderr.read() == b""  # quietly
+            seen = b""
+            while not (b"talker  | line 3" in seen and pids_in(pidfile)):  # like grep -m1: read until the line ...
+                seen += await proc.stdout.receive_some()
+            await proc.stdout.aclose()  # ... then go away
+            assert await proc.wait() == 141
+            assert b"".join([chunk async for chunk in proc.stderr]) == b""  # quietly
         await wait_all_gone(pids_in(pidfile), timeout=10)
     finally:
-        if proc.poll() is None:
+        if proc.returncode is None:
             proc.kill()
-            proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+            await proc.wait()

@@ -30,7 +30,7 @@ async def test_plain_output_says_which_errors_were_resolved(tmp_path: Path) -> N
         tmp_path / "proj",
         brummer_toml=f'[processes.types]\ncmd = "{PY} -u {tmp_path / "replay.py"}"\nready = "none"\ngrace = 1\n',
     )
-    brummer = Brummer(["up", "--dir", str(root), "--no-mcp"], tmp_path)
+    brummer = await Brummer.start(["up", "--dir", str(root), "--no-mcp"], tmp_path)
     try:
         await brummer.wait_output("error [typescript TS2322] src/App.ts:2:14")
         assert "resolved" not in brummer.output

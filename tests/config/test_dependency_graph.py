@@ -43,7 +43,9 @@ def test_default_names_must_exist(discover: Discover) -> None:
         ({"x": "y"}, ()),
     ],
 )
-def test_default_falls_back_to_dev_then_start(discover: Discover, scripts: dict[str, str], expected: tuple) -> None:
+def test_default_falls_back_to_dev_then_start(
+    discover: Discover, scripts: dict[str, str], expected: tuple[str, ...]
+) -> None:
     assert discover({"package.json": {"scripts": scripts}}).default == expected
 
 
@@ -146,7 +148,9 @@ def test_self_dependency_is_a_cycle(discover: Discover) -> None:
 
 def test_start_order_reports_cycle_in_a_hand_built_spec(tmp_path: Path) -> None:
     def spec(name: str, dep: str) -> ProcessSpec:
-        return ProcessSpec(name, "x", "brummer.toml", tmp_path / "brummer.toml", tmp_path, depends_on={dep: "started"})
+        return ProcessSpec(
+            name, "x", "brummer.toml", tmp_path / "brummer.toml", tmp_path, depends_on={dep: Condition.STARTED}
+        )
 
     project = ProjectSpec(tmp_path, {"a": spec("a", "b"), "b": spec("b", "a")}, default=("a",))
     with pytest.raises(DependencyCycleError) as info:

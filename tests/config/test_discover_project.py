@@ -69,7 +69,7 @@ def test_script_needs_a_package_json(discover: Discover) -> None:
         discover({"brummer.toml": '[processes.web]\nscript = "dev"\n'})
 
 
-def test_default_falls_back_to_every_brummer_toml_process(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_default_falls_back_to_every_brummer_toml_process(tmp_path: Path) -> None:
     from helpers import load, write_project
 
     root = write_project(tmp_path, brummer_toml='[processes.a]\ncmd = "true"\n[processes.b]\ncmd = "true"\n')

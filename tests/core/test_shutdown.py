@@ -12,7 +12,7 @@ import pytest
 import trio
 
 from brummer.core import open_core
-from helpers import PY, load, pid_alive, write_project
+from helpers import PY, load, pid_alive, wait_until, write_project
 from helpers_cli import BRUMMER, Brummer, wait_all_gone
 
 # Ignores SIGTERM for far longer than any test waits: only SIGKILL, after the grace or without it, ends it.
@@ -67,7 +67,7 @@ async def test_a_request_without_a_signal_keeps_the_outcome(tmp_path: Path) -> N
 async def test_the_second_signal_skips_grace_periods(tmp_path: Path, command: str) -> None:
     root, pidfile = stubborn_project(tmp_path)
     extra = ["--check", "sleep 300"] if command == "smoke" else []
-    brummer = Brummer([command, "--dir", str(root), *extra], tmp_path)
+    brummer = await Brummer.start([command, "--dir", str(root), *extra], tmp_path)
     try:
         await brummer.wait_output("stubborn | up")
         if command == "smoke":
@@ -83,7 +83,7 @@ async def test_the_second_signal_skips_grace_periods(tmp_path: Path, command: st
         assert "exited: stopped (grace skipped: SIGKILL)" in out
         assert not pid_alive(pid)
     finally:
-        brummer.kill()
+        await brummer.kill()
 
 
 async def test_headless_mcp_second_signal_skips_grace_periods(tmp_path: Path) -> None:
@@ -105,8 +105,7 @@ async def test_headless_mcp_second_signal_skips_grace_periods(tmp_path: Path) ->
     try:
         with trio.fail_after(60):
             await process.stdin.send_all(b"".join(json.dumps(m).encode() + b"\n" for m in messages))
-            while not pidfile.exists() or not pidfile.read_text():
-                await trio.sleep(0.05)
+            await wait_until(lambda: pidfile.exists() and pidfile.read_text())
             pid = int(pidfile.read_text())
             process.send_signal(signal.SIGTERM)
             await trio.sleep(0.5)  # the stop has begun: SIGTERM went to the group, which ignores it

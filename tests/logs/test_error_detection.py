@@ -153,6 +153,7 @@ def test_node_header_from_an_earlier_batch_belongs_to_the_error() -> None:
     assert scanner.pending
     assert scanner.feed(["    at start (/app/server.js:3:15)", ""]) == []
     (error,) = scanner.feed(["Node.js v20.20.2"])  # Node's last word: complete without waiting
+    assert isinstance(error, DetectedError)
     assert error.lines[0] == "/app/server.js:3" and error.lines[-1] == "Node.js v20.20.2"
     assert error.location == "/app/server.js:3:15"
     assert not scanner.pending
@@ -165,7 +166,7 @@ def test_error_is_returned_when_the_group_ends_and_flush_finishes_an_open_one() 
     )
     assert scanner.pending  # a chained exception could still follow
     (error,) = scanner.flush()
-    assert (error.type, error.message) == ("KeyError", "'a'")
+    assert isinstance(error, DetectedError) and (error.type, error.message) == ("KeyError", "'a'")
     assert scanner.flush() == [] and not scanner.pending
 
 

@@ -12,7 +12,9 @@ from pathlib import Path
 
 from brummer.bus import Bus, ErrorResolved, Subscription
 from brummer.logs.error_book import ErrorState
+from brummer.logs.kinds import Stream
 from brummer.logs.store import LogStore
+from helpers import append_lines
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "errors"
 
@@ -46,7 +48,7 @@ class Replay:
 
     def _feed(self, stream: str, lines: list[str], batch: int) -> None:
         for i in range(0, len(lines), batch):
-            self.store.append_lines(self.process, stream, lines[i : i + batch])
+            append_lines(self.store, self.process, stream, lines[i : i + batch])
 
 
 def make() -> tuple[LogStore, Subscription]:
@@ -105,7 +107,7 @@ async def test_vite_hmr_update_resolves_the_module_error_but_not_a_broken_config
         vite.until("stdout", "Local:")
         vite.until("stdout", "hmr update")  # the edit that broke src/main.ts
         vite.until("stderr", "node_modules", batch=1000)  # its error: frames still coming, the group not complete
-        assert store.errors.groups() == [] and store._logs["web"].scanners["stderr"].pending
+        assert store.errors.groups() == [] and store.reading_error("web", Stream.STDERR)
         vite.until("stdout", "hmr update")  # the fix: the error on stderr came before it
         ((type_, _, status, by),) = state(store)
         assert (type_, status, by) == ("InternalServerError", "resolved", "vite: hmr update /src/main.ts")
@@ -118,7 +120,7 @@ async def test_vite_hmr_update_resolves_the_module_error_but_not_a_broken_config
         ]
         broken_config = {(g.family, g.type) for g in store.errors.groups("web")}
         # an HMR update says nothing about the config (replayed here: the real line, printed again)
-        store.append_lines("web", "stdout", [vite.line("stdout", "hmr update")])
+        append_lines(store, "web", "stdout", [vite.line("stdout", "hmr update")])
         assert {(g.family, g.type) for g in store.errors.groups("web")} == broken_config
         vite.rest("stdout")  # vite.config.ts fixed: server restarted.
         assert store.errors.groups("web") == []
@@ -155,11 +157,11 @@ async def test_eslint_run_with_no_errors_left_resolves_the_earlier_runs_errors()
 
 async def test_a_clean_cycle_resolves_its_own_family_of_its_own_process_only() -> None:
     store, _ = make()
-    store.append_lines("dev", "stdout", [TS_ERROR, ""])
-    store.append_lines("dev", "stderr", PY_TRACE)
-    store.append_lines("other", "stdout", [TS_ERROR, ""])
+    append_lines(store, "dev", "stdout", [TS_ERROR, ""])
+    append_lines(store, "dev", "stderr", PY_TRACE)
+    append_lines(store, "other", "stdout", [TS_ERROR, ""])
     store.flush_errors()
-    store.append_lines("dev", "stdout", [TS_CLEAN])
+    append_lines(store, "dev", "stdout", [TS_CLEAN])
     assert state(store, "dev") == [
         ("KeyError", "/app/job.py:3", "open", None),
         ("TS2322", "src/App.ts:1:14", "resolved", "tsc: Found 0 errors"),
@@ -169,13 +171,13 @@ async def test_a_clean_cycle_resolves_its_own_family_of_its_own_process_only() -
 
 async def test_in_one_batch_an_error_before_the_clean_line_is_resolved_and_one_after_it_is_not() -> None:
     store, _ = make()
-    store.append_lines("types", "stdout", [TS_ERROR, "", TS_CLEAN, TS_OTHER, ""])
+    append_lines(store, "types", "stdout", [TS_ERROR, "", TS_CLEAN, TS_OTHER, ""])
     store.flush_errors()
     assert state(store) == [
         ("TS2322", "src/App.ts:1:14", "resolved", "tsc: Found 0 errors"),
         ("TS2322", "src/App.ts:2:14", "open", None),
     ]
-    store.append_lines("types", "stdout", [TS_CLEAN, TS_ERROR])  # the clean line first: what follows stays open
+    append_lines(store, "types", "stdout", [TS_CLEAN, TS_ERROR])  # the clean line first: what follows stays open
     store.flush_errors()
     assert sorted((loc, s) for _, loc, s, _ in state(store)) == [
         ("src/App.ts:1:14", "open"),
@@ -185,11 +187,11 @@ async def test_in_one_batch_an_error_before_the_clean_line_is_resolved_and_one_a
 
 async def test_a_resolved_group_seen_again_reopens_and_each_change_is_announced_once() -> None:
     store, sub = make()
-    store.append_lines("types", "stdout", [TS_ERROR, ""])
-    store.append_lines("types", "stdout", [TS_ERROR, ""])  # a repeat, not a new group
-    store.append_lines("types", "stdout", [TS_CLEAN])
-    store.append_lines("types", "stdout", [TS_CLEAN])  # nothing left to resolve: no event
-    store.append_lines("types", "stdout", [TS_ERROR, ""])
+    append_lines(store, "types", "stdout", [TS_ERROR, ""])
+    append_lines(store, "types", "stdout", [TS_ERROR, ""])  # a repeat, not a new group
+    append_lines(store, "types", "stdout", [TS_CLEAN])
+    append_lines(store, "types", "stdout", [TS_CLEAN])  # nothing left to resolve: no event
+    append_lines(store, "types", "stdout", [TS_ERROR, ""])
     ((group),) = store.errors.groups()
     assert (group.state, group.count, group.reopened, group.resolved_at, group.resolved_by) == (
         ErrorState.OPEN,
@@ -202,16 +204,17 @@ async def test_a_resolved_group_seen_again_reopens_and_each_change_is_announced_
     # one detection, one repeat, one resolution (the second clean line had nothing left), the reopening
     assert [type(e).__name__ for e in events] == ["ErrorDetected", "ErrorRepeated", "ErrorResolved", "ErrorDetected"]
     (resolved,) = [e for e in events if isinstance(e, ErrorResolved)]
-    assert (resolved.process, resolved.reason, resolved.group_ids) == ("types", "tsc: Found 0 errors", (group.id,))
+    assert (resolved.process, resolved.reason) == ("types", "tsc: Found 0 errors")
+    assert [g.id for g in resolved.groups] == [group.id]
 
 
 async def test_include_resolved_and_since_count_the_resolution_as_activity() -> None:
     store, _ = make()
-    store.append_lines("types", "stdout", [TS_ERROR, ""])
+    append_lines(store, "types", "stdout", [TS_ERROR, ""])
     store.flush_errors()
     cursor = store.last_seq
     assert store.errors.groups(since=cursor, include_resolved=True) == []
-    store.append_lines("types", "stdout", [TS_CLEAN])
+    append_lines(store, "types", "stdout", [TS_CLEAN])
     (group,) = store.errors.groups(since=cursor, include_resolved=True)
     assert group.state is ErrorState.RESOLVED and group.resolved_at is not None
     assert store.errors.groups(since=cursor) == []
@@ -222,11 +225,11 @@ async def test_include_resolved_and_since_count_the_resolution_as_activity() -> 
 async def test_a_clean_exit_resolves_eslint_and_tsc_errors_of_earlier_runs_only() -> None:
     store, _ = make()
     lines = (FIXTURES / "eslint" / "eslint10-stylish.txt").read_text().splitlines()
-    store.append_lines("lint", "stdout", lines[:-2], run=1)  # run 1: the rows, not the summary
-    store.append_lines("lint", "stderr", PY_TRACE, run=1)
+    append_lines(store, "lint", "stdout", lines[:-2], run=1)  # run 1: the rows, not the summary
+    append_lines(store, "lint", "stderr", PY_TRACE, run=1)
     store.run_ended("lint", 1, clean=False)
     assert len(store.errors.groups("lint")) == 5
-    store.append_lines("lint", "stdout", [lines[1], lines[5], ""], run=2)  # run 2 reports one again, exits 0
+    append_lines(store, "lint", "stdout", [lines[1], lines[5], ""], run=2)  # run 2 reports one again, exits 0
     store.run_ended("lint", 2, clean=True)
     assert [(g.family, g.type) for g in store.errors.groups("lint")] == [("python", "KeyError"), ("eslint", "no-undef")]
     store.run_ended("lint", 3, clean=True)  # run 3: no output, exit 0
@@ -236,7 +239,7 @@ async def test_a_clean_exit_resolves_eslint_and_tsc_errors_of_earlier_runs_only(
 
 async def test_flushing_an_unknown_process_flushes_nothing() -> None:
     store, _ = make()
-    store.append_lines("web", "stderr", PY_TRACE)
+    append_lines(store, "web", "stderr", PY_TRACE)
     store.flush_errors("nope")
     assert store.errors.groups() == []
     store.flush_errors("web")
@@ -246,10 +249,10 @@ async def test_flushing_an_unknown_process_flushes_nothing() -> None:
 async def test_many_clean_lines_cost_nothing_once_the_groups_are_resolved() -> None:
     """The open index: a flood of clean lines looks at the open groups of one family, not at the book."""
     store, _ = make()
-    store.append_lines("types", "stdout", [f"src/f{i}.ts(1,1): error TS2322: x" for i in range(400)] + [""])
-    store.append_lines("types", "stderr", PY_TRACE)
+    append_lines(store, "types", "stdout", [f"src/f{i}.ts(1,1): error TS2322: x" for i in range(400)] + [""])
+    append_lines(store, "types", "stderr", PY_TRACE)
     store.flush_errors()
-    store.append_lines("types", "stdout", [TS_CLEAN] * 20_000)
+    append_lines(store, "types", "stdout", [TS_CLEAN] * 20_000)
     book = store.errors
     assert len(book.groups("types")) == 1 and len(book.groups("types", include_resolved=True)) == 401
     assert book._open[("types", "typescript")] == {}  # nothing left to look at on the next clean line
@@ -261,9 +264,9 @@ async def test_a_clean_signal_searched_only_after_an_error_is_found_on_any_strea
     lines = (FIXTURES / "webpack" / "webpack5-watch-fixed.txt").read_text().splitlines()
     done = next(line for line in lines if "compiled successfully" in line)
     error = lines[: lines.index(next(line for line in lines if "compiled with 1 error" in line))]
-    store.append_lines("dev", "stdout", [done])  # nothing to resolve yet
-    store.append_lines("dev", "stderr", error)
+    append_lines(store, "dev", "stdout", [done])  # nothing to resolve yet
+    append_lines(store, "dev", "stderr", error)
     store.flush_errors()
     assert [g.type for g in store.errors.groups()] == ["ModuleNotFoundError"]
-    store.append_lines("dev", "stdout", [done])
+    append_lines(store, "dev", "stdout", [done])
     assert state(store) == [("ModuleNotFoundError", "src/index.js:1:1", "resolved", "webpack: compiled successfully")]

@@ -9,6 +9,7 @@ from brummer.bus import Bus
 from brummer.logs import reading
 from brummer.logs.patterns import compile_pattern
 from brummer.logs.store import LogStore
+from helpers import append_lines
 
 
 def make(max_lines: int = 100_000, max_bytes: int = 64 << 20) -> LogStore:
@@ -28,7 +29,7 @@ class Steps(trio.abc.Instrument):
 async def test_a_read_of_the_whole_store_checkpoints_between_slices() -> None:
     store = make()
     for i in range(0, 60_000, 1000):  # 12 MB: a search without matches and a level filter look at all of it
-        store.append_lines("web", "stdout", [f"{j:06} GET /api/items " + "y" * 180 for j in range(i, i + 1000)])
+        append_lines(store, "web", "stdout", [f"{j:06} GET /api/items " + "y" * 180 for j in range(i, i + 1000)])
     steps = Steps()
     found: list[int] = []
 
@@ -49,7 +50,7 @@ async def test_a_read_of_the_whole_store_checkpoints_between_slices() -> None:
 async def test_forward_pages_are_bounded_and_continue_exactly() -> None:
     store = make()
     for i in range(0, 3000, 100):
-        store.append_lines("web", "stdout", [f"{j:05} " + "x" * 994 for j in range(i, i + 100)])
+        append_lines(store, "web", "stdout", [f"{j:05} " + "x" * 994 for j in range(i, i + 100)])
     since, seen, pages = 0, [], 0
     while (page := await store.read("web", since=since, limit=10_000)).lines:
         pages += 1
@@ -65,7 +66,7 @@ async def test_forward_pages_are_bounded_and_continue_exactly() -> None:
 async def test_a_truncated_tail_keeps_the_newest_and_says_where_the_rest_is() -> None:
     store = make()
     for i in range(0, 3000, 100):
-        store.append_lines("web", "stdout", [f"{j:05} " + "x" * 994 for j in range(i, i + 100)])
+        append_lines(store, "web", "stdout", [f"{j:05} " + "x" * 994 for j in range(i, i + 100)])
     tail = await store.read("web", limit=2500)
     assert tail.truncated and tail.lines[-1].text.startswith("02999")
     assert tail.earlier is not None
@@ -77,7 +78,7 @@ async def test_a_truncated_tail_keeps_the_newest_and_says_where_the_rest_is() ->
 
 async def test_long_lines_are_clipped_with_their_length() -> None:
     store = make()
-    store.append_lines("web", "stdout", ["\x1b[31m" + "x" * 70_000 + "\x1b[0m", "short"])
+    append_lines(store, "web", "stdout", ["\x1b[31m" + "x" * 70_000 + "\x1b[0m", "short"])
     (long, short), _ = await reading.show_all((await store.read("web", limit=2)).lines)
     assert len(long.text) < reading.LINE_CHARS + 100 and long.length == 70_000 and "clipped" in long.text
     assert long.to_dict()["length"] == 70_000 and "length" not in short.to_dict()
@@ -88,8 +89,8 @@ async def test_long_lines_are_clipped_with_their_length() -> None:
 async def test_anchored_patterns_match_lines_inside_a_batch() -> None:
     """A pattern is first tried on a whole batch: ``^``/``$`` must still mean a line's start and end."""
     store = make()
-    store.append_lines("web", "stdout", ["compiled", "ready", "watching"])
-    store.append_lines("web", "stdout", ["not ready yet"])
+    append_lines(store, "web", "stdout", ["compiled", "ready", "watching"])
+    append_lines(store, "web", "stdout", ["not ready yet"])
     found = await store.read("web", pattern=compile_pattern("^ready$"))
     assert [line.text for line in found.lines] == ["ready"]
 
@@ -97,12 +98,12 @@ async def test_anchored_patterns_match_lines_inside_a_batch() -> None:
 async def test_a_read_sees_the_store_as_it_was_and_misses_nothing_after() -> None:
     store = make(max_lines=30_000)
     for i in range(0, 30_000, 1000):
-        store.append_lines("web", "stdout", [f"old {j}" for j in range(i, i + 1000)])
+        append_lines(store, "web", "stdout", [f"old {j}" for j in range(i, i + 1000)])
     end = store.last_seq
 
     async def flood() -> None:  # appends (and evictions) while the read is paused between slices
         for i in range(50):
-            store.append_lines("web", "stdout", [f"new {i}.{k}" for k in range(1000)])
+            append_lines(store, "web", "stdout", [f"new {i}.{k}" for k in range(1000)])
             await trio.lowlevel.checkpoint()
 
     async with trio.open_nursery() as nursery:
@@ -114,9 +115,9 @@ async def test_a_read_sees_the_store_as_it_was_and_misses_nothing_after() -> Non
 
 async def test_min_run_leaves_out_notes_and_older_runs() -> None:
     store = make()
-    store.append_lines("web", "stdout", ["ready (run 1)"], run=1)
+    append_lines(store, "web", "stdout", ["ready (run 1)"], run=1)
     store.note("web exited", "web")
-    store.append_lines("web", "stdout", ["ready (run 2)"], run=2)
+    append_lines(store, "web", "stdout", ["ready (run 2)"], run=2)
     found = await store.read("web", since=0, pattern=compile_pattern("ready|exited"), min_run=2)
     assert [line.text for line in found.lines] == ["ready (run 2)"]
 
@@ -124,6 +125,6 @@ async def test_min_run_leaves_out_notes_and_older_runs() -> None:
 async def test_a_resource_sized_read_is_capped_in_work() -> None:
     store = make()
     for i in range(200):
-        store.append_lines("web", "stdout", [f"{i} " + "x" * 65_000])
+        append_lines(store, "web", "stdout", [f"{i} " + "x" * 65_000])
     capped = store.tail("web", limit=200, slices=1)
     assert capped.truncated and 1 <= len(capped.lines) < 10 and capped.lines[-1].text.startswith("199 ")

@@ -51,20 +51,20 @@ time.sleep(300)
 class Served:
     running: Running
     runtime: Runtime
-    urls: dict[str, str]
+    urls: registry.McpUrls
     token: str
 
     @property
     def port(self) -> int:
-        return int(self.urls["http"].rsplit(":", 1)[1].split("/")[0])
+        return int(self.urls.http.rsplit(":", 1)[1].split("/")[0])
 
     def ws(self, mode: str = "legacy", *, token: str | None = None, **options: Any) -> Client:
-        transport = ws_transport(self.urls["ws"], self.token if token is None else token)
-        return Client(transport, mode=mode, **options)  # type: ignore[arg-type]
+        transport = ws_transport(self.urls.ws, self.token if token is None else token)
+        return Client(transport, mode=mode, **options)
 
     def http(self, mode: str = "legacy", **options: Any) -> Client:
         http = create_mcp_http_client(headers={"Authorization": f"Bearer {self.token}"})
-        return Client(streamable_http_client(self.urls["http"], http_client=http), mode=mode, **options)  # type: ignore[arg-type]
+        return Client(streamable_http_client(self.urls.http, http_client=http), mode=mode, **options)
 
 
 def demo_project(tmp_path: Path, **extra: str) -> ProjectSpec:
@@ -97,7 +97,7 @@ def web_url(project: ProjectSpec) -> str:
 
 @asynccontextmanager
 async def serving(
-    project: ProjectSpec, names: list[str] | None = None, *, echo: bool = False, proxy: bool = False
+    project: ProjectSpec, names: list[str] | None = None, *, proxy: bool = False
 ) -> AsyncIterator[Served]:
     """A real supervisor running ``names`` with the MCP service on 127.0.0.1, any free port; with ``proxy``, the
     recording proxy in front of every URL too (on free ports)."""
@@ -108,7 +108,7 @@ async def serving(
             async with trio.open_nursery() as nursery:
                 if runtime.proxy is not None:
                     await nursery.start(serve_proxy, runtime, runtime.proxy)
-                urls = await nursery.start(functools.partial(serve_mcp, runtime, port=0, echo=echo))
+                urls = await nursery.start(functools.partial(serve_mcp, runtime, port=0))
                 found = own_entry(project.root)
                 assert found.token is not None
                 try:
@@ -166,8 +166,9 @@ async def ws_transport(url: str, token: str | None, *, origin: str | None = None
 
 def structured(result: types.CallToolResult) -> dict[str, Any]:
     assert not result.is_error, result.content
-    assert result.structured_content is not None
-    return result.structured_content
+    data = result.structured_content
+    assert isinstance(data, dict)
+    return data
 
 
 def text_of(result: types.CallToolResult) -> str:

@@ -109,7 +109,7 @@ async def started(root: Path, up: Brummer) -> registry.Entry:
 
 async def test_hostile_calls_leave_the_loop_free(tmp_path: Path) -> None:
     root = project(tmp_path)
-    up = Brummer(["up", "--plain", "--dir", str(root), "--mcp-port", "0"], tmp_path)
+    up = await Brummer.start(["up", "--plain", "--dir", str(root), "--mcp-port", "0"], tmp_path)
     try:
         found = await started(root, up)
         async with connect(found) as pinger, connect(found) as agent:
@@ -171,7 +171,7 @@ async def test_sigterm_during_a_hostile_search(tmp_path: Path) -> None:
     root.mkdir()
     (root / "hostile.py").write_text(PRINTS["hostile"] + 'print("printed", flush=True)\nimport time\ntime.sleep(300)\n')
     (root / "brummer.toml").write_text(f'[processes.hostile]\ncmd = ["{PY}", "hostile.py"]\nready = "none"\n')
-    up = Brummer(["up", "--plain", "--dir", str(root), "--mcp-port", "0"], tmp_path)
+    up = await Brummer.start(["up", "--plain", "--dir", str(root), "--mcp-port", "0"], tmp_path)
     try:
         found = await started(root, up)
         async with connect(found) as agent:

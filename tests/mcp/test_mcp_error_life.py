@@ -7,11 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import mcp_types as types
 import trio
 from helpers_mcp import serving, structured, text_of
 from mcp import Client
 
-from helpers import PY, load, write_project
+from helpers import PY, load, poll, write_project
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "errors"
 
@@ -64,10 +65,7 @@ async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
 
 
 async def until(client: Client, tool: str, check: Any, **arguments: Any) -> dict[str, Any]:
-    with trio.fail_after(20):
-        while not check(answer := await call(client, tool, **arguments)):
-            await trio.sleep(0.05)
-    return answer
+    return await poll(lambda: call(client, tool, **arguments), check, within=20)
 
 
 async def test_errors_list_hides_what_a_clean_cycle_resolved_and_shows_it_on_request(tmp_path: Path) -> None:
@@ -90,7 +88,9 @@ async def test_errors_list_hides_what_a_clean_cycle_resolved_and_shows_it_on_req
             assert all(isinstance(g["resolved_at"], float) and g["reopened"] == 0 for g in full["errors"])
             assert "resolved" in text_of(result) and "tsc: Found 0 errors" in text_of(result)
             resource = await client.read_resource("brummer://errors")
-            document = json.loads(resource.contents[0].text)  # type: ignore[union-attr]
+            (errors,) = resource.contents
+            assert isinstance(errors, types.TextResourceContents)
+            document = json.loads(errors.text)
             assert document["errors"] == [] and document["total"] == 0
 
 

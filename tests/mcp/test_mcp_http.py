@@ -53,17 +53,17 @@ async def test_http_both_eras(tmp_path: Path, mode: str, version: str) -> None:
             assert [tool.name for tool in (await client.list_tools()).tools] == [tool.name for tool in TOOLS]
             assert structured(await client.call_tool("scripts_list", {}))["count"] == 3
 
-            progress: list[float] = []
+            reported: list[float] = []
 
-            async def on_progress(done: float, total: float | None, message: str | None) -> None:
-                progress.append(done)
+            async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+                reported.append(progress)
 
             waited = await client.call_tool(
                 "wait_for",
                 {"name": "web", "condition": "log", "pattern": "^never$", "timeout_s": 1.2},
                 progress_callback=on_progress,
             )
-            assert structured(waited)["reason"] == "timeout" and progress
+            assert structured(waited)["reason"] == "timeout" and reported
 
             read = await client.read_resource("brummer://processes")
             (content,) = read.contents

@@ -18,6 +18,7 @@ from brummer import registry
 from brummer.errors import MCPServerError
 from brummer.mcp import server
 from brummer.mcp.server import bind, serve_mcp
+from brummer.registry.entry import McpUrls
 from brummer.runtime import Runtime
 from helpers import running
 
@@ -34,10 +35,11 @@ async def test_registry_entry(tmp_path: Path) -> None:
                 "format", "pid", "start", "kind", "version", "project", "started_at", "runs", "tty", "panel", "token",
                 "mcp",
             }  # fmt: skip
-            assert content["pid"] == os.getpid() and content["project"] == os.path.realpath(project.root)
+            assert content["pid"] == os.getpid() and content["project"] == str(await trio.Path(project.root).resolve())
             assert content["kind"] == "up" and content["runs"] is True and content["version"] == served.runtime.version
             assert content["start"] == registry.identity.fingerprint(os.getpid()) != ""
-            assert content["mcp"] == {"state": "on", **served.urls} and served.urls == served.runtime.mcp_urls
+            assert content["mcp"] == {"state": "on", "ws": served.urls.ws, "http": served.urls.http}
+            assert served.urls == served.runtime.mcp_urls
             assert content["mcp"]["ws"] == f"ws://127.0.0.1:{served.port}/ws"
             assert content["mcp"]["http"] == f"http://127.0.0.1:{served.port}/mcp"
             assert content["token"] == served.token and len(served.token) >= 32
@@ -47,7 +49,7 @@ async def test_registry_entry(tmp_path: Path) -> None:
             assert sorted(p.name for p in folder.iterdir()) == [path.name, f"{key}.lock", f"{key}.mcp.lock"]
             assert not (project.root / ".brummer").exists()  # nothing in the project folder
         assert not path.exists()
-        assert served.runtime.mcp_urls == {}
+        assert served.runtime.mcp_urls is None
         assert registry.entries(project.root) == []
 
 
@@ -93,7 +95,7 @@ async def test_mcp_port_setting_and_loopback_only(tmp_path: Path) -> None:
             runtime = Runtime(chosen, run.sup, run.store, run.bus)
             async with trio.open_nursery() as nursery:
                 urls = await nursery.start(serve_mcp, runtime)
-                assert urls["ws"] == f"ws://127.0.0.1:{free}/ws"
+                assert urls.ws == f"ws://127.0.0.1:{free}/ws"
                 nursery.cancel_scope.cancel()
             runtime = Runtime(remote, run.sup, run.store, run.bus)
             async with trio.open_nursery() as nursery:
@@ -107,12 +109,12 @@ async def test_a_wildcard_bind_registers_its_loopback_address(tmp_path: Path) ->
     with trio.fail_after(30):
         async with serving(dataclasses.replace(project, settings=settings), ["job"]) as served:
             (entry,) = registry.entries(project.root)
-            assert served.urls["ws"] == f"ws://0.0.0.0:{served.port}/ws"
+            assert served.urls.ws == f"ws://0.0.0.0:{served.port}/ws"
             assert entry.mcp is registry.McpState.ON and entry.ws == f"ws://127.0.0.1:{served.port}/ws"
 
 
 def test_registry_addresses_are_loopback_only() -> None:
-    assert registry.loopback_urls("127.0.0.1", 7) == {"ws": "ws://127.0.0.1:7/ws", "http": "http://127.0.0.1:7/mcp"}
-    assert registry.loopback_urls("0.0.0.0", 7) == {"ws": "ws://127.0.0.1:7/ws", "http": "http://127.0.0.1:7/mcp"}
-    assert registry.loopback_urls("::", 7) == {"ws": "ws://[::1]:7/ws", "http": "http://[::1]:7/mcp"}
+    assert registry.loopback_urls("127.0.0.1", 7) == McpUrls("ws://127.0.0.1:7/ws", "http://127.0.0.1:7/mcp")
+    assert registry.loopback_urls("0.0.0.0", 7) == McpUrls("ws://127.0.0.1:7/ws", "http://127.0.0.1:7/mcp")
+    assert registry.loopback_urls("::", 7) == McpUrls("ws://[::1]:7/ws", "http://[::1]:7/mcp")
     assert registry.loopback_urls("192.0.2.2", 7) is None  # served there only: brummer mcp does not connect

@@ -27,15 +27,14 @@ from helpers_mcp import demo_project, frame, serving, structured, ws_transport
 from mcp import Client
 from mcp.shared.exceptions import MCPDeprecationWarning
 from test_mcp_stdio import LEGACY, Raw, open_raw
-from test_mcp_up import Up
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, CloseConnection, Event, Request, TextMessage
 
-from brummer import registry
 from brummer.mcp.bridge import MAX_IN_FLIGHT
 from brummer.mcp.frames import TOO_MANY_REQUESTS, TooBig
-from brummer.mcp.stdio import Lines
-from helpers import PY, pid_alive, write_project
+from brummer.mcp.stdio_lines import Lines
+from helpers import PY, pid_alive, poll, write_project
+from helpers_cli import Up
 
 MiB = 2**20
 INITIALIZED = json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"})
@@ -113,16 +112,13 @@ class Found:
 async def brummer_up(tmp_path: Path, toml: str) -> AsyncIterator[tuple[Up, Found]]:
     """A real ``brummer up --mcp-port 0`` in a fresh project, once its MCP server is up."""
     root = write_project(tmp_path / "proj", brummer_toml=toml)
-    up = Up(root, tmp_path / "up.out")
+    up = await Up.launch(root, tmp_path)
     try:
-        with trio.fail_after(60):
-            while (entry := registry.find_up(root)) is None or not entry.connectable:
-                assert up.proc.poll() is None, up.output
-                await trio.sleep(0.05)
+        entry = await up.serving()
         assert entry.ws is not None and entry.token is not None
         yield up, Found(entry.ws, entry.token, entry.project)
     finally:
-        up.kill()
+        await up.kill()
 
 
 class Socket:
@@ -246,14 +242,8 @@ async def test_a_client_pipelining_without_reading_costs_bounded_memory_and_its_
                 )
                 return "\n".join(line["text"] for line in tail["lines"])
 
-            with trio.fail_after(60):
-                while (
-                    structured(await healthy.call_tool("logs_tail", {"name": "dump", "limit": 5, "detail": True}))[
-                        "count"
-                    ]
-                    < 5
-                ):
-                    await trio.sleep(0.2)
+            tail = {"name": "dump", "limit": 5, "detail": True}
+            await poll(lambda: healthy.call_tool("logs_tail", tail), lambda r: structured(r)["count"] >= 5, every=0.2)
             await until_quiet(pid, 60)
             baseline = memory_kib(pid, "VmRSS")
             reset_peak(pid)
@@ -393,8 +383,8 @@ async def test_requests_in_flight_are_capped_per_connection(tmp_path: Path) -> N
     with trio.fail_after(60):
         async with serving(demo_project(tmp_path), ["web"]) as served:
             async with (
-                socket(served.urls["ws"], served.token) as sock,
-                socket(served.urls["ws"], served.token) as other,
+                socket(served.urls.ws, served.token) as sock,
+                socket(served.urls.ws, served.token) as other,
             ):
                 for i in range(1, MAX_IN_FLIGHT + 1):  # each waits (30 s) for a process that keeps running
                     await sock.send(waiting(i))
@@ -418,7 +408,7 @@ async def test_requests_in_flight_are_capped_per_connection(tmp_path: Path) -> N
 
 async def test_malformed_messages_get_json_rpc_errors_on_ws(tmp_path: Path) -> None:
     with trio.fail_after(60):
-        async with serving(demo_project(tmp_path), ["web"]) as served, socket(served.urls["ws"], served.token) as sock:
+        async with serving(demo_project(tmp_path), ["web"]) as served, socket(served.urls.ws, served.token) as sock:
             for message, code, says in BAD:
                 await sock.send(message)
                 reply = json.loads(await sock.receive())
@@ -486,7 +476,7 @@ async def test_lines_are_bounded_and_read_once(tmp_path: Path) -> None:
 
 async def test_an_oversize_frame_ends_the_connection_even_if_the_client_never_answers_the_close(tmp_path: Path) -> None:
     async with serving(demo_project(tmp_path), ["job"]) as served:
-        async with socket(served.urls["ws"], served.token, initialized=False) as sock:
+        async with socket(served.urls.ws, served.token, initialized=False) as sock:
             with trio.fail_after(30):
                 await sock.send("x" * (17 * MiB))
                 while await sock.stream.receive_some(65536):  # the close frame, never answered, then the end

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +17,14 @@ from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket
 
 from brummer.bus import LogLines
 from brummer.mcp.schemas import TOOLS
-from helpers import PY, load, write_project
+from helpers import PY, load, wait_until, write_project
 
 LEGACY = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}
 
 
 def raw_ws(served: Served) -> Any:
     headers = [(b"authorization", f"Bearer {served.token}".encode())]
-    return open_websocket_url(
-        served.urls["ws"], subprotocols=["mcp"], extra_headers=headers, max_message_size=MAX_MESSAGE
-    )
+    return open_websocket_url(served.urls.ws, subprotocols=["mcp"], extra_headers=headers, max_message_size=MAX_MESSAGE)
 
 
 async def exchange(ws: WebSocketConnection, text: str) -> dict[str, Any]:
@@ -140,17 +139,16 @@ async def test_updates_are_coalesced_under_a_flood(tmp_path: Path) -> None:
     project = load(root, log_max_lines=1_000_000)
     with trio.fail_after(60):
         async with serving(project, []) as served, served.ws(message_handler=on_message) as client:
+            published = served.runtime.bus.subscribe("count", low=math.inf)  # every batch the flood publishes
             with pytest.warns(MCPDeprecationWarning):
                 await client.subscribe_resource("brummer://logs/flood")
             await client.call_tool("scripts_run", {"name": "flood"})
             done = await client.call_tool("wait_for", {"name": "flood", "condition": "exited", "timeout_s": 50})
             assert structured(done)["met"]
-            while served.running.store.stats("flood")[2] < 500_000:
-                await trio.sleep(0.05)
-            batches = served.runtime.bus.published[LogLines]
+            await served.running.wait_for(lambda: served.running.store.stats("flood")[2] >= 500_000)
+            batches = sum(isinstance(event, LogLines) for event in await published.receive_batch())
             with trio.move_on_after(1.0):  # the last round of notifications
-                while not updates:
-                    await trio.sleep(0.05)
+                await wait_until(lambda: updates)
             assert 1 <= len(updates) <= max(3, batches // 10), (len(updates), batches)
 
 
@@ -188,7 +186,7 @@ async def test_big_messages(tmp_path: Path) -> None:
             async with served.ws() as client:
                 await client.call_tool("wait_for", {"name": "wide", "condition": "exited"})
                 # An 8 MB log dump comes in pages of about 1 MiB, each continuing exactly where the last stopped.
-                since, seen, sizes = 0, [], []
+                since, seen, sizes = 0, list[int](), list[int]()
                 while len(seen) < 8000:
                     arguments = {"name": "wide", "limit": 8000, "since": since, "stream": "stdout", "detail": True}
                     page = structured(await client.call_tool("logs_tail", arguments))
@@ -215,7 +213,8 @@ async def test_big_messages(tmp_path: Path) -> None:
                     await ws.get_message()
                 # trio-websocket 0.12 leaves its TCP stream open when the server closes first; close it for it
                 await ws._stream.aclose()
-                assert closed.value.reason.code == 1009 and "16 MiB" in (closed.value.reason.reason or "")
+                reason = closed.value.reason
+                assert reason is not None and reason.code == 1009 and "16 MiB" in (reason.reason or "")
 
             async with served.ws() as client:  # the server is still up
                 assert structured(await client.call_tool("scripts_list", {}))["count"] == 1

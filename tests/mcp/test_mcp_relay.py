@@ -16,10 +16,9 @@ from pathlib import Path
 import trio
 from helpers_mcp import frame
 from test_mcp_stdio import LEGACY, Raw
-from test_mcp_up import Up
 
-from brummer import registry
-from helpers import PY, write_project
+from helpers import PY, wait_until, write_project
+from helpers_cli import Up
 
 CHATTY = "import time\nfor i in range(20000):\n    print(str(i) * 100)\nprint('done', flush=True)\ntime.sleep(300)\n"
 
@@ -33,13 +32,11 @@ async def test_the_relay_says_one_line_when_brummer_up_dies_while_it_sends(tmp_p
     (tmp_path / "chatty.py").write_text(CHATTY)
     chatty = f'[processes.chatty]\ncmd = "{PY} {tmp_path / "chatty.py"}"\nready = "none"\n'
     root = write_project(tmp_path / "proj", brummer_toml=chatty)
-    up = Up(root, tmp_path / "up.out")
+    up = await Up.launch(root, tmp_path)
     relay: Raw | None = None
     try:
-        await up.wait_for_output("| done")
-        with trio.fail_after(30):
-            while (found := registry.find_up(root)) is None or not found.connectable:
-                await trio.sleep(0.05)
+        await up.wait_output("| done")
+        await up.serving()
         pipe = subprocess.PIPE
         command = [PY, "-m", "brummer", "mcp", "--dir", str(root)]
         relay = Raw(await trio.lowlevel.open_process(command, stdin=pipe, stdout=pipe, stderr=pipe))
@@ -49,13 +46,11 @@ async def test_the_relay_says_one_line_when_brummer_up_dies_while_it_sends(tmp_p
         await relay.send(
             frame("tools/call", 2, name="logs_tail", arguments={"name": "chatty", "limit": 10000, "detail": True})
         )
-        assert relay.process.stdout is not None
+        assert isinstance(relay.process.stdout, trio.lowlevel.FdStream)
         stdout = relay.process.stdout.fileno()
-        with trio.fail_after(30):
-            while unread(stdout) < fcntl.fcntl(stdout, fcntl.F_GETPIPE_SZ):
-                await trio.sleep(0.02)
+        await wait_until(lambda: unread(stdout) >= fcntl.fcntl(stdout, fcntl.F_GETPIPE_SZ), every=0.02)
 
-        up.kill()  # brummer up dies; the agent goes on sending
+        await up.kill()  # brummer up dies; the agent goes on sending
         with trio.fail_after(30):
             while relay.process.poll() is None:
                 try:
@@ -68,7 +63,7 @@ async def test_the_relay_says_one_line_when_brummer_up_dies_while_it_sends(tmp_p
         assert code == 1, said
         assert said.strip() == "brummer mcp: brummer up went away; exiting"  # one line, no traceback
     finally:
-        up.kill()
+        await up.kill()
         if relay is not None:
             relay.process.kill()
             await relay.process.wait()

@@ -55,14 +55,14 @@ async def ws_status(url: str, headers: dict[str, str], subprotocol: str = "mcp")
 
 async def http_post(served: Served, headers: dict[str, str], url: str | None = None) -> httpx.Response:
     async with httpx.AsyncClient() as http:
-        return await http.post(url or served.urls["http"], json=INITIALIZE, headers={**MCP_HEADERS, **headers})
+        return await http.post(url or served.urls.http, json=INITIALIZE, headers={**MCP_HEADERS, **headers})
 
 
 async def test_refusals(tmp_path: Path) -> None:
     with trio.fail_after(30):
         async with serving(demo_project(tmp_path), ["job"]) as served:
             good = {"authorization": f"Bearer {served.token}"}
-            ws = served.urls["ws"]
+            ws = served.urls.ws
             assert await ws_refusal(ws, {}) == 401
             assert await ws_refusal(ws, {"authorization": "Bearer not-the-token"}) == 401
             assert await ws_refusal(ws, {"authorization": f"Basic {served.token}"}) == 401
@@ -70,7 +70,7 @@ async def test_refusals(tmp_path: Path) -> None:
             assert await ws_refusal(ws, {**good, "origin": "null"}) == 403
             assert await ws_refusal(f"{ws}?token=wrong", {}) == 401
             assert await ws_refusal(ws, good, subprotocol="graphql-ws") == 403
-            assert await ws_refusal(ws.replace("/ws", "/echo"), good) == 404  # the benchmark route is off
+            assert await ws_refusal(ws.replace("/ws", "/echo"), good) == 404  # no route but /ws and /mcp
             assert await ws_accepted(f"{ws}?token={served.token}", {})  # browser-style clients
             assert await ws_accepted(ws, {**good, "origin": "http://localhost:5173"})
 
@@ -79,9 +79,9 @@ async def test_refusals(tmp_path: Path) -> None:
             assert wrong.status_code == 401 and wrong.headers["www-authenticate"].startswith("Bearer")
             assert "XDG_RUNTIME_DIR/brummer" in wrong.json()["error"] and served.token not in wrong.text
             assert (await http_post(served, {**good, "origin": "http://attacker.test"})).status_code == 403
-            query = await http_post(served, {}, url=f"{served.urls['http']}?token={served.token}")
+            query = await http_post(served, {}, url=f"{served.urls.http}?token={served.token}")
             assert query.status_code == 401  # only /ws takes the token in the URL
-            assert (await http_post(served, good, url=served.urls["http"].replace("/mcp", "/x"))).status_code == 404
+            assert (await http_post(served, good, url=served.urls.http.replace("/mcp", "/x"))).status_code == 404
             accepted = await http_post(served, {**good, "origin": "http://127.0.0.1:3000"})
             assert accepted.status_code == 200
 
@@ -97,16 +97,16 @@ async def test_host_and_origin_rules_are_the_same_on_ws_and_mcp(tmp_path: Path) 
             good = {"authorization": f"Bearer {served.token}"}
             port = served.port
             for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1.nip.io:{port}", f"x@localhost:{port}"):
-                assert await ws_refusal(served.urls["ws"], {**good, "host": host}) == 421, host  # DNS rebinding
+                assert await ws_refusal(served.urls.ws, {**good, "host": host}) == 421, host  # DNS rebinding
                 assert (await http_post(served, {**good, "host": host})).status_code == 421, host
             for host in (f"localhost:{port}", "localhost", f"127.0.0.1:{port}", f"app.localhost:{port}"):
-                assert await ws_status(served.urls["ws"], {**good, "host": host}) == 101, host
+                assert await ws_status(served.urls.ws, {**good, "host": host}) == 101, host
                 assert (await http_post(served, {**good, "host": host})).status_code == 200, host
             for origin in ("http://localhost", "http://app.localhost:5173", "https://[::1]:3000"):
-                assert await ws_status(served.urls["ws"], {**good, "origin": origin}) == 101, origin
+                assert await ws_status(served.urls.ws, {**good, "origin": origin}) == 101, origin
                 assert (await http_post(served, {**good, "origin": origin})).status_code == 200, origin
             for origin in ("http://localhost.evil.com", "null"):
-                assert await ws_refusal(served.urls["ws"], {**good, "origin": origin}) == 403, origin
+                assert await ws_refusal(served.urls.ws, {**good, "origin": origin}) == 403, origin
                 assert (await http_post(served, {**good, "origin": origin})).status_code == 403, origin
 
 

@@ -20,9 +20,10 @@ from helpers_mcp import Served, serving, structured, text_of
 from mcp import Client
 from test_mcp_protocol import LEGACY, exchange, raw_ws
 
+from brummer.logs.kinds import Stream
 from brummer.logs.reading import ShownLine
 from brummer.mcp import schemas, text
-from helpers import PY, load, write_project
+from helpers import PY, load, poll, wait_until, write_project
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "errors"
 SERVER = """
@@ -142,11 +143,11 @@ async def busy(served: Served, client: Client) -> None:
             assert proxied is not None
             for path in ("/", "/api/items/1", "/api/items/2", "/boom", "/missing/page", "/assets/app.js?v=3"):
                 await http.get(proxied.rstrip("/") + path)
-    with trio.fail_after(30):
-        while structured(await client.call_tool("errors_list", {}))["total"] < 9:
-            await trio.sleep(0.1)  # a multi-line group is finished once its stream is quiet
-        while len(list(served.runtime.proxy.recorder.records())) < 12:
-            await trio.sleep(0.05)
+    # a multi-line group is finished once its stream is quiet
+    await poll(lambda: client.call_tool("errors_list", {}), lambda r: structured(r)["total"] >= 9, every=0.1)
+    proxy = served.runtime.proxy
+    assert proxy is not None
+    await wait_until(lambda: len(list(proxy.recorder.records())) >= 12)
 
 
 DEFAULT_CALLS: list[tuple[str, dict[str, Any]]] = [
@@ -264,7 +265,7 @@ class Watched(Sequence[ShownLine]):
 
 def test_the_text_of_a_long_answer_formats_only_what_it_keeps() -> None:
     """Before: every line of a 5,000-line answer was formatted (~7 ms), then all but ~2 KB of them thrown away."""
-    lines = [ShownLine(seq, 0.0, "web", "stdout", 1, f"line {seq} " + "x" * 70, "info") for seq in range(1, 5001)]
+    lines = [ShownLine(seq, 0.0, "web", Stream.STDOUT, 1, f"line {seq} " + "x" * 70, "info") for seq in range(1, 5001)]
     for forward in (False, True):
         watched = Watched(lines)
         said = text.lines_text(watched, next_cursor=5000, gap=0, forward=forward)

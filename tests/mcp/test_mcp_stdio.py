@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import mcp_types as types
 import pytest
 import trio
 from helpers_mcp import demo_project, frame, structured, web_url
@@ -16,8 +17,8 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 from brummer.mcp.schemas import TOOLS
-from brummer.mcp.stdio import Lines
-from helpers import PY, pid_alive
+from brummer.mcp.stdio_lines import Lines
+from helpers import PY, pid_alive, wait_until
 
 LEGACY = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}
 
@@ -27,9 +28,7 @@ def brummer_mcp(root: Path) -> list[str]:
 
 
 async def wait_gone(pid: int) -> None:
-    with trio.fail_after(20):
-        while pid_alive(pid):
-            await trio.sleep(0.05)
+    await wait_until(lambda: not pid_alive(pid), within=20)
 
 
 @pytest.mark.parametrize(("mode", "version"), [("legacy", "2025-11-25"), ("auto", "2026-07-28")])
@@ -37,10 +36,10 @@ async def test_headless_over_stdio(tmp_path: Path, mode: str, version: str) -> N
     project = demo_project(tmp_path)
     command = brummer_mcp(project.root)
     params = StdioServerParameters(command=command[0], args=command[1:], cwd=str(tmp_path), env=dict(os.environ))
-    progress: list[float] = []
+    reported: list[float] = []
 
-    async def on_progress(done: float, total: float | None, message: str | None) -> None:
-        progress.append(done)
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        reported.append(progress)
 
     with trio.fail_after(60):
         async with Client(params, mode=mode) as client:
@@ -57,7 +56,8 @@ async def test_headless_over_stdio(tmp_path: Path, mode: str, version: str) -> N
             tail = structured(await client.call_tool("logs_tail", {"name": "web", "stream": "stdout"}))
             assert "booting" in [line["text"] for line in tail["lines"]]
             read = await client.read_resource("brummer://urls")
-            assert web_url(project) in read.contents[0].text  # type: ignore[union-attr]
+            (urls,) = read.contents
+            assert isinstance(urls, types.TextResourceContents) and web_url(project) in urls.text
         await wait_gone(web["pid"])  # the agent left: what it started is stopped
 
 
@@ -75,7 +75,7 @@ class Raw:
 
     async def receive(self) -> dict[str, Any]:
         line = await self.lines.next()
-        assert line is not None, "brummer mcp closed its stdout"
+        assert isinstance(line, str), f"brummer mcp closed its stdout, or wrote an endless line: {line}"
         message = json.loads(line)
         assert isinstance(message, dict) and message["jsonrpc"] == "2.0"
         return message

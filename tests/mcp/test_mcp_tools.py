@@ -13,7 +13,7 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 from brummer.mcp.schemas import TOOLS
-from helpers import PY, load, write_project
+from helpers import PY, append_lines, load, poll, write_project
 
 
 async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
@@ -171,9 +171,8 @@ async def test_errors_urls_and_proxy(tmp_path: Path) -> None:
     with trio.fail_after(60):
         async with serving(project) as served, served.ws() as client:
             assert (await call(client, "wait_for", name="web", condition="url"))["met"]
-            with trio.fail_after(10):
-                while not (listed := await call(client, "errors_list"))["errors"]:
-                    await trio.sleep(0.1)  # a multi-line error group is finished once its stream is quiet
+            # a multi-line error group is finished once its stream is quiet
+            listed = await poll(lambda: call(client, "errors_list"), lambda found: found["errors"], every=0.1)
             (brief,) = listed["errors"]
             assert brief["process"] == "web" and "cannot read property" in brief["message"]
             assert brief["count"] == 1 and brief["location"] == "src/app.js:3:7" and "lines" not in brief
@@ -222,10 +221,10 @@ async def test_wait_for(tmp_path: Path) -> None:
             assert (ended["met"], ended["reason"]) == (False, "ended")
 
             await call(client, "scripts_run", name="idle")
-            progress: list[tuple[float, float | None, str | None]] = []
+            reported: list[tuple[float, float | None, str | None]] = []
 
-            async def on_progress(done: float, total: float | None, message: str | None) -> None:
-                progress.append((done, total, message))
+            async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+                reported.append((progress, total, message))
 
             result = await client.call_tool(
                 "wait_for",
@@ -235,7 +234,7 @@ async def test_wait_for(tmp_path: Path) -> None:
             waited = structured(result)
             assert (waited["met"], waited["reason"]) == (False, "timeout")
             assert "timed out" in text_of(result)
-            assert progress and progress[0][1] == 1.5 and "waiting for idle (log)" in (progress[0][2] or "")
+            assert reported and reported[0][1] == 1.5 and "waiting for idle (log)" in (reported[0][2] or "")
 
             assert "needs a pattern" in await refused(client, "wait_for", name="web", condition="log")
             message = await refused(client, "wait_for", name="web", condition="ready", pattern="x")
@@ -262,7 +261,7 @@ async def test_wait_for_log_counts_only_the_current_run(tmp_path: Path) -> None:
             assert second["match"].endswith(status["run_id"])
 
 
-BAD_ARGUMENTS = [
+BAD_ARGUMENTS: list[tuple[str, dict[str, Any], str]] = [
     ("logs_tail", {"limit": "abc"}, "limit must be an integer, got string 'abc'"),
     ("logs_tail", {"limit": 0}, "limit must be >= 1, got 0"),
     ("logs_tail", {"limit": 2.5}, "limit must be an integer, got 2.5"),
@@ -308,7 +307,7 @@ async def test_scripts_status_reports_what_subscribers_missed(tmp_path: Path) ->
                 assert (await call(client, "wait_for", name="web", **until))["met"]  # web has had its say
             slow = served.runtime.bus.subscribe("slow-display", low=1)  # never reads: everything past 1 batch drops
             for i in range(5):
-                served.runtime.store.append_lines("web", "stdout", [f"line {i}", "more"])
+                append_lines(served.runtime.store, "web", "stdout", [f"line {i}", "more"])
             answer = await client.call_tool("scripts_status", {})
             dropped = structured(answer)["dropped"]
             assert dropped["slow-display"] == {"events": {"LogLines": 4}, "lines": 8}

@@ -45,7 +45,7 @@ def non_loopback_address() -> str:
 async def test_mcp_refuses_when_brummer_up_runs_without_mcp(tmp_path: Path) -> None:
     marker = tmp_path / "runs"
     root = write_project(tmp_path / "p", Procfile=f"web: echo x >> {marker}; sleep 30\n")
-    up = Brummer(["up", "--dir", str(root), "--no-mcp"], tmp_path)
+    up = await Brummer.start(["up", "--dir", str(root), "--no-mcp"], tmp_path)
     try:
         await up.wait_output("web     » running")
         (entry,) = registry.entries(root)
@@ -64,7 +64,7 @@ async def test_mcp_refuses_when_brummer_up_runs_without_mcp(tmp_path: Path) -> N
 async def test_mcp_waits_for_a_starting_brummer_up_and_relays(tmp_path: Path) -> None:
     # A chatty process delays brummer up's MCP server (it starts once the output pauses, or after 3 s).
     root = write_project(tmp_path / "p", Procfile="chatty: while :; do echo tick; sleep 0.01; done\n")
-    up = Brummer(["up", "--dir", str(root), "--mcp-port", "0"], tmp_path)
+    up = await Brummer.start(["up", "--dir", str(root), "--mcp-port", "0"], tmp_path)
     try:
         await up.wait_output("chatty  » running")
         (entry,) = registry.entries(root)
@@ -82,7 +82,7 @@ async def test_mcp_does_not_relay_to_a_non_loopback_server(tmp_path: Path) -> No
     address = non_loopback_address()
     root = write_project(tmp_path / "p", Procfile="web: sleep 30\n")
     flags = ["--mcp-host", address, "--allow-remote", "--mcp-port", "0"]
-    up = Brummer(["up", "--dir", str(root), *flags], tmp_path)
+    up = await Brummer.start(["up", "--dir", str(root), *flags], tmp_path)
     try:
         await up.wait_output(f"MCP on ws://{address}:", timeout=60)
         (entry,) = registry.entries(root)
@@ -136,7 +136,7 @@ async def test_headless_and_up_take_turns(tmp_path: Path) -> None:
             assert structured(await agent.call_tool("scripts_list", {}))["count"] == 1
             (headless,) = registry.entries(root)
             assert headless.kind is registry.Kind.HEADLESS and not headless.runs  # registered, lock not taken
-            up = Brummer(["up", "--dir", str(root), "--no-mcp"], tmp_path)
+            up = await Brummer.start(["up", "--dir", str(root), "--no-mcp"], tmp_path)
             try:
                 await up.wait_output("web     » running")
                 refused = await agent.call_tool("scripts_run", {"name": "web"})
@@ -148,7 +148,7 @@ async def test_headless_and_up_take_turns(tmp_path: Path) -> None:
             assert structured(await agent.call_tool("scripts_run", {"name": "web"}))["action"] == "started"
             (headless,) = registry.entries(root)
             assert headless.runs
-            second = Brummer(["up", "--dir", str(root), "--no-mcp"], tmp_path)
+            second = await Brummer.start(["up", "--dir", str(root), "--no-mcp"], tmp_path)
             assert await second.wait() == 2
             assert f"already runs in a headless brummer mcp (pid {headless.pid}," in second.output
             assert "web" not in second.output.replace(str(root), "")  # it started nothing

@@ -13,10 +13,11 @@ from brummer.bus import Bus
 from brummer.config.spec import ProcessSpec, ProjectSpec, ProxyOptions, Settings
 from brummer.logs.store import LogStore
 from brummer.proxy.hooks import ProxyHooks
-from brummer.proxy.recorder import ProxyRecord
+from brummer.proxy.record import ProxyRecord
 from brummer.proxy.server import Site, serve_target
 from brummer.proxy.service import Proxy
 from brummer.runtime import Runtime
+from helpers import wait_until
 
 
 @dataclass
@@ -39,9 +40,7 @@ class RunningProxy:
 
     async def wait_records(self, count: int, timeout: float = 10) -> list[ProxyRecord]:
         """The records once there are ``count`` (a record is written just after the client got the last byte)."""
-        with trio.fail_after(timeout):
-            while len(self.records()) < count:
-                await trio.sleep(0.01)
+        await wait_until(lambda: len(self.records()) >= count, within=timeout, every=0.01)
         return self.records()
 
 

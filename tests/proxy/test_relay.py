@@ -15,6 +15,7 @@ from upstream_server import serving
 from brummer.proxy.hooks import BodyRewriter
 from brummer.proxy.messages import Request, ResponseReader
 from brummer.proxy.upstream import Upstream
+from helpers import wait_until
 
 
 async def test_get_json_and_headers_seen_upstream() -> None:
@@ -99,9 +100,7 @@ async def test_pooled_connection_closed_by_the_upstream_is_not_used(monkeypatch:
 
 
 async def wait_closed_upstream(upstream: UpstreamServer) -> None:
-    with trio.fail_after(10):
-        while upstream.open:
-            await trio.sleep(0.01)
+    await wait_until(lambda: not upstream.open, within=10, every=0.01)
 
 
 async def test_head_204_304_and_redirects() -> None:

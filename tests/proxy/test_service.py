@@ -6,9 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -20,8 +17,8 @@ from test_refusals import free_port
 from brummer.proxy.service import Proxy, serve_proxy
 from brummer.runtime import Runtime
 from brummer.supervise.state import ProcState
-from helpers import PY, load, running, write_project
-from helpers_cli import Brummer, run_brummer
+from helpers import PY, load, poll, running, wait_until, write_project
+from helpers_cli import Brummer, Up, run_brummer_async
 
 SERVER = """
 import http.server, sys, time
@@ -124,34 +121,26 @@ async def test_a_ready_process_that_stopped_listening_gets_a_502_at_once(tmp_pat
 
 async def test_brummer_up_shows_the_proxy_and_mcp_lists_its_requests(tmp_path: Path) -> None:
     root = write_project(tmp_path, **{"server.py": SERVER}, Procfile=f"web: {PY} server.py 0 0\n")
-    out = tmp_path / "up.out"
-    env = {**os.environ, "NO_COLOR": "1", "BRUMMER_PROXY_BASE_PORT": "0"}
-    with out.open("wb") as sink:
-        up = subprocess.Popen(
-            [sys.executable, "-m", "brummer", "up", "--plain", "--dir", str(root), "--mcp-port", "0"],
-            stdout=sink, stderr=subprocess.STDOUT, start_new_session=True, env=env,
-        )  # fmt: skip
+    up = await Up.launch(root, tmp_path)  # the proxy on any free port (BRUMMER_PROXY_BASE_PORT=0: tests/conftest.py)
     try:
-        with trio.fail_after(30):
-            while not (found := re.search(r"url (http://\S+) → proxy http://127\.0\.0\.1:(\d+)/", out.read_text())):
-                assert up.poll() is None, out.read_text()
-                await trio.sleep(0.05)
+        await up.wait_output(" → proxy http://127.0.0.1:")
+        found = re.search(r"url (http://\S+) → proxy http://127\.0\.0\.1:(\d+)/", up.output)
+        assert found is not None, up.output
         upstream, port = found.group(1), int(found.group(2))
         async with httpx.AsyncClient() as client:
             assert (await client.get(f"http://127.0.0.1:{port}/api/items/42?q=1")).status_code == 200
             assert (await client.get(f"http://127.0.0.1:{port}/boom")).status_code == 500
-        with trio.fail_after(30):
-            while "proxy GET /boom → 500" not in out.read_text():  # 5xx answers are brummer lines too
-                await trio.sleep(0.05)
+        await up.wait_output("proxy GET /boom → 500")  # 5xx answers are brummer lines too
         params = StdioServerParameters(
             command=PY, args=["-m", "brummer", "mcp", "--dir", str(root)], env=dict(os.environ)
         )
         async with Client(params, mode="legacy") as client:
-            with trio.fail_after(30):
-                while not (result := await client.call_tool("proxy_requests", {"name": "web"})).structured_content[
-                    "requests"
-                ]:
-                    await trio.sleep(0.1)  # brummer mcp relays once brummer up's MCP server is there
+            # brummer mcp relays once brummer up's MCP server is there
+            result = await poll(
+                lambda: client.call_tool("proxy_requests", {"name": "web"}),
+                lambda answer: answer.structured_content["requests"],
+                every=0.1,
+            )
             requests = result.structured_content["requests"]
             assert [(r["method"], r["path"], r["status"]) for r in requests] == [
                 ("GET", "/boom", 500),
@@ -165,32 +154,29 @@ async def test_brummer_up_shows_the_proxy_and_mcp_lists_its_requests(tmp_path: P
             assert urls == [{"process": "web", "url": upstream, "proxy_url": f"http://127.0.0.1:{port}/"}]
             status = (await client.call_tool("scripts_status", {"name": "web", "detail": True})).structured_content
             assert status["processes"][0]["proxy_urls"] == [f"http://127.0.0.1:{port}/"]
-        up.send_signal(signal.SIGINT)
-        with trio.fail_after(30):
-            while up.poll() is None:
-                await trio.sleep(0.05)
-        assert up.returncode == 130 and "Traceback" not in out.read_text()
+        assert await up.stop() == 130 and "Traceback" not in up.output
     finally:
-        if up.poll() is None:
-            up.kill()
-            up.wait()
+        await up.kill()
 
 
 async def test_a_server_without_a_free_proxy_port_gets_one_line_and_nothing_breaks(tmp_path: Path) -> None:
     """`--proxy-base-port 65535` with two servers: the second has no proxy (port 65536 does not exist); the proxy,
     the printer and MCP's `urls_list` / `scripts_status` keep working."""
     root = write_project(tmp_path, **{"server.py": SERVER}, Procfile=f"a: {PY} server.py 0 0\nb: {PY} server.py 0 0\n")
-    up = Brummer(["up", "--plain", "--dir", str(root), "--mcp-port", "0", "--proxy-base-port", "65535"], tmp_path)
+    args = ["up", "--plain", "--dir", str(root), "--mcp-port", "0", "--proxy-base-port", "65535"]
+    up = await Brummer.start(args, tmp_path)
     try:
-        with trio.fail_after(30):
-            while len(re.findall(r" » url http://", up.output)) < 2 or "no free proxy port" not in up.output:
-                assert up.proc.poll() is None, up.output
-                await trio.sleep(0.05)
-        urls = run_brummer(["urls", "--json", "--dir", str(root)], tmp_path)
+
+        def announced() -> bool:
+            assert up.proc.poll() is None, up.output
+            return len(re.findall(r" » url http://", up.output)) >= 2 and "no free proxy port" in up.output
+
+        await wait_until(announced, within=30)
+        urls = await run_brummer_async(["urls", "--json", "--dir", str(root)], tmp_path)
         assert urls.returncode == 0, urls.stdout + urls.stderr
         rows = {row["process"]: row for row in json.loads(urls.stdout)["urls"]}
         assert set(rows) == {"a", "b"} and sum(row["proxy_url"] is None for row in rows.values()) >= 1
-        status = run_brummer(["ps", "--json", "--dir", str(root)], tmp_path)
+        status = await run_brummer_async(["ps", "--json", "--dir", str(root)], tmp_path)
         assert status.returncode == 0, status.stdout + status.stderr
         await trio.sleep(0.5)  # time for a crash-looping service to say so
         out = up.output
@@ -199,4 +185,4 @@ async def test_a_server_without_a_free_proxy_port_gets_one_line_and_nothing_brea
         assert "(every port from 65535 to 65535 is in use)" in line
         assert await up.stop() == 130
     finally:
-        up.kill()
+        await up.kill()

@@ -111,7 +111,9 @@ async def test_https_upstream_with_a_self_signed_certificate(tmp_path: Path) -> 
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     listeners = await trio.open_ssl_over_tcp_listeners(0, context, host="127.0.0.1")
-    port = listeners[0].transport_listener.socket.getsockname()[1]
+    transport = listeners[0].transport_listener
+    assert isinstance(transport, trio.SocketListener)
+    port = transport.socket.getsockname()[1]
 
     async def answer(stream: trio.SSLStream[trio.SocketStream]) -> None:
         request = b""

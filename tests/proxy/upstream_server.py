@@ -35,15 +35,15 @@ class Upstream:
         return f"http://localhost:{self.port}/"
 
 
-async def _next(conn: h11.Connection, stream: trio.SocketStream) -> h11.Event | type[h11.NEED_DATA]:
+async def _next(conn: h11.Connection, stream: trio.SocketStream) -> h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED]:
     while True:
         event = conn.next_event()
         if event is not h11.NEED_DATA:
-            return event  # type: ignore[no-any-return]
+            return event
         data = await stream.receive_some(65536)
         conn.receive_data(data)
         if not data and conn.their_state is not h11.DONE:
-            return h11.ConnectionClosed()  # type: ignore[return-value]
+            return h11.ConnectionClosed()
 
 
 async def _handle(upstream: Upstream, stream: trio.SocketStream, events: trio.MemoryReceiveChannel[bytes]) -> None:
@@ -138,12 +138,13 @@ async def _route(
         await _json(stream, conn, 200, {"slow": upstream.slow})
     elif path.startswith("/html"):
         page = b"<!doctype html><html><head><title>t</title></head><body>hi</body></html>"
-        extra = (
+        page_head = head(
+            200,
             ("Content-Type", "text/html"),
             ("Content-Length", str(len(page))),
             ("Content-Security-Policy", "default-src 'self'"),
         )
-        await _send(stream, conn, head(200, *extra), h11.Data(data=page), h11.EndOfMessage())
+        await _send(stream, conn, page_head, h11.Data(data=page), h11.EndOfMessage())
     elif path.startswith("/headers"):
         await _json(
             stream, conn, 200, {"method": req.method.decode(), "path": path, "headers": headers, "body": len(body)}

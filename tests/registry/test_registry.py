@@ -154,8 +154,8 @@ async def test_symlinks_in_the_registry_are_never_followed(tmp_path: Path) -> No
 
 async def test_entries_of_dead_or_foreign_processes_are_ignored(tmp_path: Path) -> None:
     root = project(tmp_path)
-    dead = subprocess.Popen(["true"])
-    dead.wait()
+    dead = await trio.lowlevel.open_process(["true"])
+    await dead.wait()
     stale = plant(entry_for(root, dead.pid, "12345"))
     assert registry.entries(root) == [] and not stale.exists()  # a dead pid: ignored and removed
 

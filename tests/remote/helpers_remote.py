@@ -7,8 +7,6 @@ that test's registry and nowhere else.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,11 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import trio
-
-from brummer import registry
 from helpers import write_project
-from helpers_cli import BRUMMER, Brummer
+from helpers_cli import Up, run_brummer_async
 
 PY = sys.executable
 # A real HTTP server (so that the URL it prints is its own), then an error on stderr, then it serves on.
@@ -68,27 +63,9 @@ def demo(root: Path, *, ticker: bool = False) -> Path:
     )
 
 
-class Up(Brummer):
-    """``brummer up --plain`` of a project, its MCP server on a free port."""
-
-    def __init__(self, root: Path, cwd: Path) -> None:
-        self.root = root
-        super().__init__(["up", "--plain", "--dir", str(root), "--mcp-port", "0"], cwd)
-
-    async def serving(self, timeout: float = 60) -> registry.Entry:
-        """Its registry entry, once its MCP server listens."""
-        with trio.fail_after(timeout):
-            while True:
-                found = registry.find_up(self.root)
-                if found is not None and found.pid == self.proc.pid and found.connectable:
-                    return found
-                assert self.proc.poll() is None, f"brummer up exited:\n{self.output}"
-                await trio.sleep(0.05)
-
-
 @asynccontextmanager
 async def running_up(root: Path, cwd: Path) -> AsyncIterator[Up]:
-    up = Up(root, cwd)
+    up = await Up.launch(root, cwd)
     try:
         await up.serving()
         yield up
@@ -108,14 +85,5 @@ class Done:
 
 async def brummer(*args: str, cwd: Path, timeout: float = 60) -> Done:
     """Run ``brummer ARGS`` to its end."""
-    with trio.fail_after(timeout):
-        done = await trio.run_process(
-            [*BRUMMER, *args],
-            cwd=cwd,
-            capture_stdout=True,
-            capture_stderr=True,
-            check=False,
-            env={**os.environ, "NO_COLOR": "1"},
-            stdin=subprocess.DEVNULL,
-        )
+    done = await run_brummer_async(list(args), cwd, timeout=timeout)
     return Done(done.returncode, done.stdout.decode(), done.stderr.decode())

@@ -9,13 +9,14 @@ from typing import Any
 import mcp_types as types
 import pytest
 import trio
-from helpers_remote import PY, Up, demo, running_up
+from helpers_remote import PY, demo, running_up
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp.shared.subscriptions import ResourceUpdated
 
 from brummer.mcp import schemas
+from helpers_cli import Up
 
 
 def hub(cwd: Path) -> StdioServerParameters:
@@ -29,8 +30,9 @@ def text(result: types.CallToolResult) -> str:
 async def data(client: Client, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
     result = await client.call_tool(tool, arguments)
     assert not result.is_error, text(result)
-    assert result.structured_content is not None
-    return result.structured_content
+    found = result.structured_content
+    assert isinstance(found, dict)
+    return found
 
 
 async def connected(client: Client, names: set[str]) -> dict[str, dict[str, Any]]:
@@ -70,7 +72,8 @@ async def test_hub_across_two_projects(tmp_path: Path) -> None:
             uris = {str(r.uri) for r in (await client.list_resources()).resources}
             assert {"brummer://processes?project=alpha", "brummer://logs/web?project=beta"} <= uris
             read = await client.read_resource("brummer://urls?project=beta")
-            assert by_path["urls"][0]["url"] in read.contents[0].text  # type: ignore[union-attr]
+            (urls,) = read.contents
+            assert isinstance(urls, types.TextResourceContents) and by_path["urls"][0]["url"] in urls.text
             with pytest.warns(MCPDeprecationWarning):
                 await client.subscribe_resource("brummer://processes?project=beta")
             await data(client, "scripts_run", {"project": "beta", "name": "idle"})
@@ -78,10 +81,10 @@ async def test_hub_across_two_projects(tmp_path: Path) -> None:
                 await updated.wait()
             assert set(updates) == {"brummer://processes?project=beta"}  # only what was subscribed
 
-            progress: list[float] = []
+            reported: list[float] = []
 
-            async def on_progress(done: float, total: float | None, message: str | None) -> None:
-                progress.append(done)
+            async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+                reported.append(progress)
 
             waited = await client.call_tool(
                 "wait_for",
@@ -89,7 +92,7 @@ async def test_hub_across_two_projects(tmp_path: Path) -> None:
                 progress_callback=on_progress,
             )
             assert waited.structured_content is not None and waited.structured_content["reason"] == "timeout"
-            assert progress  # wait_for's progress passed through the hub
+            assert reported  # wait_for's progress passed through the hub
 
             assert await first_beta.stop() == 130  # beta stops while the hub runs ...
             await connected(client, {"alpha"})
@@ -98,7 +101,7 @@ async def test_hub_across_two_projects(tmp_path: Path) -> None:
             only = await data(client, "scripts_list", {})  # one project: `project` may be left out
             assert {p["name"] for p in only["processes"]} == {"web", "job", "idle", "ticker"}
 
-            second_beta = Up(beta, tmp_path)  # ... and starts again
+            second_beta = await Up.launch(beta, tmp_path)  # ... and starts again
             try:
                 rows = await connected(client, {"alpha", "beta"})
                 assert rows["beta"]["pid"] == second_beta.proc.pid
@@ -106,12 +109,12 @@ async def test_hub_across_two_projects(tmp_path: Path) -> None:
 
                 in_flight = trio.Event()
 
-                async def noticed(done: float, total: float | None, message: str | None) -> None:
+                async def noticed(progress: float, total: float | None, message: str | None) -> None:
                     in_flight.set()
 
                 async def kill_when_in_flight() -> None:
                     await in_flight.wait()
-                    second_beta.kill()  # SIGKILL mid-call
+                    await second_beta.kill()  # SIGKILL mid-call
 
                 async with trio.open_nursery() as nursery:
                     nursery.start_soon(kill_when_in_flight)
@@ -141,7 +144,8 @@ async def test_hub_modern_era_with_one_project(tmp_path: Path) -> None:
                     assert event.uri == "brummer://processes?project=alpha"
                     break
         read = await client.read_resource("brummer://processes")  # no project: the only one
-        assert '"idle"' in read.contents[0].text  # type: ignore[union-attr]
+        (processes,) = read.contents
+        assert isinstance(processes, types.TextResourceContents) and '"idle"' in processes.text
         unknown = await client.call_tool("scripts_status", {"project": str(tmp_path / "elsewhere")})
         assert unknown.is_error and "running: alpha" in text(unknown)
 

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import trio
-from helpers_remote import Up, demo, running_up
+from helpers_remote import demo, running_up
 
 from brummer import registry
-from helpers_cli import BRUMMER, Brummer
+from helpers_cli import BRUMMER, Brummer, Up
 
 
 class Relay:
@@ -95,7 +95,7 @@ async def test_follow_resumes_from_its_cursor_when_the_connection_drops(tmp_path
         assert entry.ws is not None
         relay = Relay(int(entry.ws.rsplit(":", 1)[1].split("/")[0]))
         through(entry, await nursery.start(relay.serve))
-        follower = Brummer(["logs", "ticker", "-f", "--json", "-n", "5", "--dir", str(root)], tmp_path)
+        follower = await Brummer.start(["logs", "ticker", "-f", "--json", "-n", "5", "--dir", str(root)], tmp_path)
         try:
             seen = await wait_ticks(follower, 20)
             for _ in range(3):
@@ -113,17 +113,17 @@ async def test_follow_resumes_from_its_cursor_when_the_connection_drops(tmp_path
 
 async def test_follow_goes_on_with_the_next_brummer_up(tmp_path: Path) -> None:
     root = demo(tmp_path / "shop", ticker=True)
-    first = Up(root, tmp_path)
+    first = await Up.launch(root, tmp_path)
     follower: Brummer | None = None
     second: Up | None = None
     try:
         await first.serving()
-        follower = Brummer(["logs", "-f", "--json", "--dir", str(root)], tmp_path)
+        follower = await Brummer.start(["logs", "-f", "--json", "--dir", str(root)], tmp_path)
         seen = await wait_ticks(follower, 20)
         assert await first.stop() == 130
         await follower.wait_output("waiting for it")
         before = len(printed(follower))
-        second = Up(root, tmp_path)
+        second = await Up.launch(root, tmp_path)
         await second.serving()
         await follower.wait_output("its log starts anew")
         await wait_ticks(follower, seen + 20)

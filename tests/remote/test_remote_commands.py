@@ -7,9 +7,10 @@ import re
 from pathlib import Path
 
 import trio
-from helpers_remote import Done, Up, brummer, demo, running_up
+from helpers_remote import Done, brummer, demo, running_up
 
 from brummer import registry
+from helpers_cli import Up
 
 STAMP = r"\d\d:\d\d:\d\d"
 
@@ -122,11 +123,11 @@ async def test_no_instance_is_exit_3(tmp_path: Path) -> None:
 
 async def test_a_stale_entry_is_exit_3_and_is_removed(tmp_path: Path) -> None:
     root = demo(tmp_path / "shop")
-    up = Up(root, tmp_path)
+    up = await Up.launch(root, tmp_path)
     try:
         entry = await up.serving()
     finally:
-        up.kill()  # SIGKILL: its entry stays behind
+        await up.kill()  # SIGKILL: its entry stays behind
     path = registry.location() / entry.name
     assert path.exists()
     done = await brummer("ps", "--dir", str(root), cwd=tmp_path)
@@ -163,7 +164,7 @@ async def test_wait_for_a_brummer_up_started_at_the_same_time(tmp_path: Path) ->
         async with trio.open_nursery() as nursery:
             nursery.start_soon(wait)  # `brummer up & brummer wait web --ready`, as a script would
             await trio.sleep(1.5)  # (a slow machine: brummer wait has looked for it before it registers)
-            up = Up(root, tmp_path)
+            up = await Up.launch(root, tmp_path)
     finally:
         if up is not None:
             await up.stop()

@@ -11,10 +11,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-import trio
 from helpers_smoke import env, server_project, validate
 
-from helpers import pid_alive
+from helpers import pid_alive, wait_until
 from helpers_cli import Brummer, pids_in, run_brummer, wait_all_gone
 
 
@@ -72,7 +71,7 @@ async def test_a_crash_after_ready_fails_the_run_at_once(tmp_path: Path) -> None
     )
     report = tmp_path / "report.json"
     args = ["smoke", "--dir", str(root), "web", "--check", "echo checking; exec sleep 300", "--report", str(report)]
-    brummer = Brummer(args, tmp_path, env=env(tmp_path))
+    brummer = await Brummer.start(args, tmp_path, env=env(tmp_path))
     try:
         assert await brummer.wait(timeout=60) == 1  # at once: not after the check's 300 s
         out = brummer.output
@@ -84,7 +83,7 @@ async def test_a_crash_after_ready_fails_the_run_at_once(tmp_path: Path) -> None
         (check,) = doc["checks"]
         assert check["status"] == "stopped" and check["log_tail"] == ["checking"]
     finally:
-        brummer.kill()
+        await brummer.kill()
 
 
 TSC = Path(__file__).resolve().parents[1] / "fixtures" / "errors" / "typescript" / "tsc5-plain.txt"
@@ -150,14 +149,12 @@ async def test_a_signal_during_the_run_stops_everything_and_never_exits_0(
     pids = tmp_path / "pids"
     report = tmp_path / "report.json"
     check = f"echo $$ >> {pids}; sleep 300 & echo $! >> {pids}; wait"
-    brummer = Brummer(
+    brummer = await Brummer.start(
         ["smoke", "--dir", str(root), "--check", check, "--report", str(report)], tmp_path, env=env(tmp_path)
     )
     try:
         await brummer.wait_output("check   » running")
-        with trio.fail_after(30):
-            while len(pids_in(pids)) < 3:  # the server, the check's shell and its sleep
-                await trio.sleep(0.05)
+        await wait_until(lambda: len(pids_in(pids)) >= 3)  # the server, the check's shell and its sleep
         victims = pids_in(pids)
         brummer.signal(sig)
         assert await brummer.wait(timeout=30) == code
@@ -167,13 +164,13 @@ async def test_a_signal_during_the_run_stops_everything_and_never_exits_0(
         assert doc["checks"][0]["status"] == "stopped"
         assert brummer.output.rstrip().endswith(f"(exit {code}): interrupted by {sig.name}")
     finally:
-        brummer.kill()
+        await brummer.kill()
 
 
 async def test_another_brummer_in_the_project_exits_2_naming_it(tmp_path: Path) -> None:
     starts = tmp_path / "starts"
     root = server_project(tmp_path, f'[processes.web]\ncmd = "echo $$ >> {starts}; exec sleep 60"\n')
-    up = Brummer(["up", "--dir", str(root), "--no-mcp"], tmp_path)
+    up = await Brummer.start(["up", "--dir", str(root), "--no-mcp"], tmp_path)
     try:
         await up.wait_output("web     » running")
         result = run_brummer(["smoke", "--dir", str(root), "--check", "true"], tmp_path)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from helpers import PY, pid_alive, write_project
+from helpers import PY, pid_alive, wait_until, write_project
 from helpers_cli import Brummer, pids_in
 
 # Stop signal then SIGKILL after the grace: the guardian promises everything is gone by grace + 2 s. The bound
@@ -82,9 +82,7 @@ def as_without_autogroup(pid: int) -> None:
 
 async def seconds_until_gone(pids: list[int], timeout: float = 60) -> float:
     start = time.monotonic()
-    with trio.fail_after(timeout):
-        while any(pid_alive(p) for p in pids):
-            await trio.sleep(0.02)
+    await wait_until(lambda: not any(pid_alive(p) for p in pids), within=timeout, every=0.02)
     return time.monotonic() - start
 
 
@@ -93,21 +91,19 @@ async def test_kill_9_cleanup_within_grace_plus_2s(tmp_path: Path, busy: bool) -
     pids = tmp_path / "pids"
     root = write_project(tmp_path / "p", brummer_toml=f'[processes.tree]\ncmd = "sh {tree_script(tmp_path, pids)}"\n')
     with cpu_burners() if busy else contextlib.nullcontext():
-        brummer = Brummer(["up", "--dir", str(root), "--grace", "1"], tmp_path)
+        brummer = await Brummer.start(["up", "--dir", str(root), "--grace", "1"], tmp_path)
         try:
             await brummer.wait_output("| ignoring TERM", timeout=60)
-            with trio.fail_after(30):
-                while len(pids_in(pids)) < 6:
-                    await trio.sleep(0.05)
+            await wait_until(lambda: len(pids_in(pids)) >= 6)
             guardian = guardian_of(brummer.proc.pid)
             if busy:
                 as_without_autogroup(guardian)
             victims = [*pids_in(pids), guardian]
             assert all(pid_alive(p) for p in victims)
-            brummer.kill()
+            await brummer.kill()
             took = await seconds_until_gone(victims)
         finally:
-            brummer.kill()
+            await brummer.kill()
     assert took < 1 + PROMISE + SLACK, f"gone after {took:.2f}s"
 
 
@@ -132,24 +128,24 @@ async def test_kill_9_each_run_its_own_deadline(tmp_path: Path) -> None:
         grace = 8
         """,
     )
-    brummer = Brummer(["up", "--dir", str(root)], tmp_path)
+    brummer = await Brummer.start(["up", "--dir", str(root)], tmp_path)
     try:
-        with trio.fail_after(60):  # each notes its pid once it ignores SIGTERM
-            while len(quick := pids_in(quick_pids)) < 2 or len(slow := pids_in(slow_pids)) < 1:
-                await trio.sleep(0.05)
+        # each notes its pid once it ignores SIGTERM
+        await wait_until(lambda: len(pids_in(quick_pids)) >= 2 and len(pids_in(slow_pids)) >= 1, within=60)
+        quick, slow = pids_in(quick_pids), pids_in(slow_pids)
         guardian = guardian_of(brummer.proc.pid)
         took: dict[str, float] = {}
 
         async def gone(what: str, pids: list[int]) -> None:
             took[what] = await seconds_until_gone(pids)
 
-        brummer.kill()
+        await brummer.kill()
         async with trio.open_nursery() as nursery:  # both measured from the kill, whatever the load does to either
             nursery.start_soon(gone, "quick", quick)
             nursery.start_soon(gone, "slow", [*slow, guardian])
         quick_took, slow_took = took["quick"], took["slow"]
     finally:
-        brummer.kill()
+        await brummer.kill()
     assert quick_took < 1 + PROMISE + SLACK, f"quick's processes gone after {quick_took:.2f}s"
     assert 7 < slow_took < 8 + PROMISE + SLACK, f"slow's process gone after {slow_took:.2f}s"
 
@@ -173,21 +169,20 @@ async def test_stopped_processes_are_continued_to_stop(tmp_path: Path, how: str)
     code = STOPPER.format(pids=pids)
     script.write_text(f"setsid {PY} -c '{code}' &\nexec {PY} -c '{code}'\n")
     root = write_project(tmp_path / "p", brummer_toml=f'[processes.stopper]\ncmd = "sh {script}"\ngrace = 30\n')
-    brummer = Brummer(["up", "--dir", str(root)], tmp_path)
+    brummer = await Brummer.start(["up", "--dir", str(root)], tmp_path)
     try:
-        with trio.fail_after(60):
-            while len(stopped := pids_in(pids)) < 2 or not all(is_stopped(p) for p in stopped):
-                await trio.sleep(0.05)
+        await wait_until(lambda: len(found := pids_in(pids)) >= 2 and all(is_stopped(p) for p in found), within=60)
+        stopped = pids_in(pids)
         guardian = guardian_of(brummer.proc.pid)
         if how == "ctrl-c":
             brummer.signal(signal.SIGINT)
             assert await brummer.wait(timeout=10) == 130  # far below the grace
             assert "stopped (SIGTERM)" in brummer.output
         else:
-            brummer.kill()
+            await brummer.kill()
         await seconds_until_gone([*stopped, guardian], timeout=10)
     finally:
-        brummer.kill()
+        await brummer.kill()
 
 
 LOGGER = """\
@@ -236,23 +231,23 @@ async def test_guardian_signals_only_marked_processes_each_by_its_run(tmp_path: 
         "escapee": signal_logger(tmp_path / "escapee", marks("i1", weird_run)),  # its run is known by mark only
         "stray": signal_logger(tmp_path / "stray", marks("i1", "untracked.9")),  # a run never tracked
     }
-    gone = subprocess.Popen(["true"])
-    gone.wait()
-    guardian = subprocess.Popen(
+    gone = await trio.lowlevel.open_process(["true"])
+    await gone.wait()
+    guardian = await trio.lowlevel.open_process(
         [PY, "-I", "-S", str(GUARDIAN), "i1"], stdin=subprocess.PIPE, env={}, start_new_session=True
     )
     try:
         assert guardian.stdin is not None
-        guardian.stdin.write(track(procs["unmarked"].pid, signal.SIGTERM, 0.3, "i1/web.1"))
-        guardian.stdin.write(track(gone.pid, signal.SIGINT, 0.5, f"i1/{weird_run}"))  # its leader is gone
-        guardian.stdin.write(track(12345678, signal.SIGTERM, 3, "i1/api.3"))  # a third run: the default is 0.5
-        guardian.stdin.close()  # brummer is gone
+        await guardian.stdin.send_all(
+            track(procs["unmarked"].pid, signal.SIGTERM, 0.3, "i1/web.1")
+            + track(gone.pid, signal.SIGINT, 0.5, f"i1/{weird_run}")  # its leader is gone
+            + track(12345678, signal.SIGTERM, 3, "i1/api.3")  # a third run: the default is 0.5
+        )
+        await guardian.stdin.aclose()  # brummer is gone
         start = time.monotonic()
         with trio.fail_after(30):
-            while guardian.poll() is None:
-                await trio.sleep(0.02)
+            assert await guardian.wait() == 0
         took = time.monotonic() - start
-        assert guardian.returncode == 0
         assert procs["escapee"].wait() == procs["stray"].wait() == -signal.SIGKILL  # the exit status is still ours
         logs = {name: (tmp_path / name).read_text() if (tmp_path / name).exists() else "" for name in procs}
         assert logs["escapee"].split() == ["SIGINT", "SIGCONT"]  # its own run's stop signal
@@ -262,7 +257,7 @@ async def test_guardian_signals_only_marked_processes_each_by_its_run(tmp_path: 
         assert took < 0.5 + PROMISE + SLACK  # deadline 0.5 s for both, not the 3 s of the untouched run
     finally:
         guardian.kill()
-        guardian.wait()
+        await guardian.wait()
         for proc in procs.values():
             end(proc)
 
@@ -271,18 +266,17 @@ async def test_guardian_exits_at_once_on_a_clean_exit(tmp_path: Path) -> None:
     from brummer.supervise.watchdog import GUARDIAN
 
     ours = signal_logger(tmp_path / "ours", {"BRUMMER_INSTANCE": "i1", "BRUMMER_RUN": "i1/web.1"})
-    guardian = subprocess.Popen([PY, "-I", "-S", str(GUARDIAN), "i1"], stdin=subprocess.PIPE, env={})
+    guardian = await trio.lowlevel.open_process([PY, "-I", "-S", str(GUARDIAN), "i1"], stdin=subprocess.PIPE, env={})
     try:
         assert guardian.stdin is not None
-        guardian.stdin.write(track(ours.pid, signal.SIGTERM, 0.3, "i1/web.1"))
-        guardian.stdin.write(f"untrack {ours.pid}\nexit\n".encode())
-        guardian.stdin.close()
+        await guardian.stdin.send_all(
+            track(ours.pid, signal.SIGTERM, 0.3, "i1/web.1") + f"untrack {ours.pid}\nexit\n".encode()
+        )
+        await guardian.stdin.aclose()
         with trio.fail_after(30):
-            while guardian.poll() is None:
-                await trio.sleep(0.02)
-        assert guardian.returncode == 0
+            assert await guardian.wait() == 0
         assert ours.poll() is None and not (tmp_path / "ours").exists()  # brummer vouched that its runs are gone
     finally:
         guardian.kill()
-        guardian.wait()
+        await guardian.wait()
         end(ours)

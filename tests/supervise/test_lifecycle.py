@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from brummer.bus import ProcessChanged
+from brummer.logs.kinds import Stream
 from brummer.supervise.state import ProcState
 from helpers import PY, load, running, write_project
 
@@ -31,8 +32,8 @@ async def test_exit_codes_and_states(tmp_path: Path) -> None:
         assert (ok.state, ok.exit_code) == (ProcState.EXITED, 0)
         assert (bad.state, bad.exit_code) == (ProcState.FAILED, 3)
         assert missing.state is ProcState.FAILED and "not found" in missing.message
-        assert r.text("ok", "stdout") == ["hello"]
-        assert r.text("ok", "stderr") == ["oops"]
+        assert r.text("ok", Stream.STDOUT) == ["hello"]
+        assert r.text("ok", Stream.STDERR) == ["oops"]
         assert r.sup.outcome() == 1
         assert ok.run_id != bad.run_id
         states = [str(e.info.state) for e in events if isinstance(e, ProcessChanged) and e.info.name == "bad"]

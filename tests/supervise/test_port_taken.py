@@ -16,7 +16,7 @@ import trio
 
 from brummer.logs.lines import strip
 from brummer.logs.port_taken import find_port_taken
-from brummer.supervise import ports
+from brummer.supervise import ports, whois
 from brummer.supervise.port_watch import guess_port
 from brummer.supervise.state import ProcState
 from helpers import PY, Running, free_port, load, running, serve_script, write_project
@@ -115,7 +115,7 @@ async def test_a_port_held_by_a_stranger(tmp_path: Path) -> None:
     )
     async with stranger(port) as holder, running(load(root), ["web"]) as r:
         note = await failed_with_note(r, "web")
-        command = ports.short_command([PY, "-c", STRANGER, str(port)])
+        command = whois.short_command([PY, "-c", STRANGER, str(port)])
         assert note == f"port {port} is taken by pid {holder.pid} ({command}) — not started by brummer"
 
 
@@ -138,7 +138,7 @@ async def test_a_port_held_by_another_process_of_this_brummer(tmp_path: Path) ->
     async with running(load(root), ["web"]) as r:
         note = await failed_with_note(r, "web")
         pid, port = r.sup.info("api").pid, (root / "port").read_text()
-        command = ports.short_command([PY, "-u", str(tmp_path / "serve.py"), "--port-file", "port"])
+        command = whois.short_command([PY, "-u", str(tmp_path / "serve.py"), "--port-file", "port"])
         assert note == f'port {port} is taken by pid {pid} ({command}) — this brummer\'s process "api"'
         assert "EADDRINUSE" in " ".join(r.text("web"))
 

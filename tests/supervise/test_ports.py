@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from brummer.supervise import ports
+from brummer.supervise import ports, whois
 
 pytestmark = pytest.mark.skipif(not ports.readable(), reason="reads /proc (Linux)")
 
@@ -54,9 +54,9 @@ def test_the_holder_of_a_port_is_described() -> None:
 
 def test_commands_are_shortened() -> None:
     argv = ["/usr/bin/node", "/home/u/shop/node_modules/.bin/vite", "--port", "5173"]
-    assert ports.short_command(argv) == "node .../vite --port 5173"
-    assert ports.short_command(["python3", "-c", "x" * 100], width=20) == "python3 -c xxxxxxxx…"
-    assert ports.short_command([]) == "?"
+    assert whois.short_command(argv) == "node .../vite --port 5173"
+    assert whois.short_command(["python3", "-c", "x" * 100], width=20) == "python3 -c xxxxxxxx…"
+    assert whois.short_command([]) == "?"
     code = "import socket\nopen('/tmp/port', 'w')"
-    assert ports.short_command(["/usr/bin/python3", "-c", code]) == "python3 -c import socket open('/tmp/port', 'w')"
-    assert ports.short_command(["sh", "-c", "serve ./dist/", "--root=x/y"]) == "sh -c serve ./dist/ --root=x/y"
+    assert whois.short_command(["/usr/bin/python3", "-c", code]) == "python3 -c import socket open('/tmp/port', 'w')"
+    assert whois.short_command(["sh", "-c", "serve ./dist/", "--root=x/y"]) == "sh -c serve ./dist/ --root=x/y"

@@ -10,7 +10,7 @@ import trio
 import trio.testing
 
 from brummer.core import open_core
-from helpers import load, write_project
+from helpers import load, wait_until, write_project
 
 
 def state_of(pid: int) -> str | None:
@@ -24,9 +24,7 @@ def state_of(pid: int) -> str | None:
 
 
 async def wait_state(pid: int, *states: str | None) -> None:
-    with trio.fail_after(20):
-        while state_of(pid) not in states:
-            await trio.sleep(0.01)
+    await wait_until(lambda: state_of(pid) in states, within=20, every=0.01)
 
 
 async def test_an_orphan_that_exits_during_a_spawn_is_reaped_when_the_spawn_ends(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -25,11 +26,10 @@ def flaky(tmp_path: Path, policy: str, cmd: str, max_restarts: int = 3) -> Path:
     )
 
 
-async def test_on_failure_restarts_until_the_limit(tmp_path: Path, monkeypatch) -> None:
-    root = flaky(tmp_path, "on-failure", "echo try; exit 1", 2)
-    project = load(root)
-    spec = project.processes["flaky"]
-    object.__setattr__(spec, "backoff_initial", 0.01)
+async def test_on_failure_restarts_until_the_limit(tmp_path: Path) -> None:
+    project = load(flaky(tmp_path, "on-failure", "echo try; exit 1", 2))
+    spec = dataclasses.replace(project.processes["flaky"], backoff_initial=0.01)
+    project = dataclasses.replace(project, processes={**project.processes, "flaky": spec})
     async with running(project, ["flaky"]) as r:
         await r.wait_for(lambda: r.sup.idle)
         info = r.sup.info("flaky")

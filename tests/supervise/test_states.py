@@ -11,6 +11,7 @@ import trio
 import trio.testing
 
 from brummer.config.spec import ProcessSpec, ReadyCheck
+from brummer.logs.kinds import Stream
 from brummer.supervise.state import ProcState, looks_one_shot
 from helpers import PY, load, running, write_project
 
@@ -102,7 +103,7 @@ async def test_a_restart_by_hand_gets_a_new_budget_of_automatic_restarts(tmp_pat
         assert r.text("flaky") == ["try"] * 6  # 1 + 2 automatic, then 1 by hand + 2 automatic again
         assert (info.restarts, info.run) == (5, 6)  # every restart counts in the total
         assert info.message == "gave up after 2 restarts: exit code 1"
-        gave_up = [line.text for line in r.store.tail("flaky", limit=100, stream="brummer").lines]
+        gave_up = [line.text for line in r.store.tail("flaky", limit=100, stream=Stream.BRUMMER).lines]
         assert gave_up.count("failed: gave up after 2 restarts: exit code 1") == 2  # once per activation
 
 
@@ -120,7 +121,7 @@ async def test_the_second_ctrl_c_says_the_grace_was_skipped(tmp_path: Path) -> N
                 r.sup.force.set()
         info = r.sup.info("stubborn")
         assert (info.state, info.message) == (ProcState.EXITED, "stopped (grace skipped: SIGKILL)")
-        notes = [line.text for line in r.store.tail("stubborn", limit=100, stream="brummer").lines]
+        notes = [line.text for line in r.store.tail("stubborn", limit=100, stream=Stream.BRUMMER).lines]
         assert "grace skipped: SIGKILL" in notes and not any("still running after" in n for n in notes)
 
 

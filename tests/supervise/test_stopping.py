@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import trio
@@ -70,7 +69,7 @@ async def test_pipe_held_by_grandchild_after_parent_exits(tmp_path: Path) -> Non
 
 
 async def test_never_signals_foreign_processes(tmp_path: Path) -> None:
-    foreign = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    foreign = await trio.lowlevel.open_process(["sleep", "60"], start_new_session=True)
     try:
         root = write_project(tmp_path, Procfile="short: sleep 60\n")
         async with running(load(root, grace=0.5)) as r:
@@ -79,7 +78,7 @@ async def test_never_signals_foreign_processes(tmp_path: Path) -> None:
         assert foreign.poll() is None and pid_alive(foreign.pid)
     finally:
         foreign.kill()
-        foreign.wait()
+        await foreign.wait()
 
 
 async def test_shutdown_stops_in_reverse_dependency_order(tmp_path: Path) -> None:

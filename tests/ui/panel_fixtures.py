@@ -9,7 +9,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.screen import Screen
 
+from brummer.logs.kinds import Stream
 from brummer.logs.query import LogLine
+from brummer.registry.entry import McpUrls
 from brummer.supervise.state import ProcessInfo, ProcState
 from brummer.ui.panel_model import ErrorRow, PanelSnapshot, ViewState
 from brummer.ui.panel_view import render
@@ -25,7 +27,7 @@ def proc(name: str, state: ProcState, **fields: object) -> ProcessInfo:
 
 
 def line(seq: int, process: str, text: str, stream: str = "stdout") -> LogLine:
-    return LogLine(seq, NOW - 1, process, stream, 1, text)
+    return LogLine(seq, NOW - 1, process, Stream(stream), 1, text)
 
 
 def snapshot(processes: list[ProcessInfo], width: int = 100, height: int = 24, **fields: object) -> PanelSnapshot:
@@ -101,7 +103,7 @@ RUNNING_LOGS = (
     line(16, "watch", "\x1b[2m[6:33:15 PM]\x1b[0m Found 0 errors. Watching for file changes."),
     line(17, "api", "deprecated option --legacy-peer-deps", "stderr"),
 )
-MCP = (("http", "http://127.0.0.1:7777/mcp"), ("ws", "ws://127.0.0.1:7777/ws"))
+MCP = McpUrls("ws://127.0.0.1:7777/ws", "http://127.0.0.1:7777/mcp")
 
 ERRORS = (
     ErrorRow("watch", "TS2322", "Type 'string' is not assignable to type 'number'.", "src/Counter.tsx:14:7", 3, 40),

@@ -12,7 +12,7 @@ from brummer.runtime import Runtime
 from brummer.ui.output import Output
 from brummer.ui.panel import Panel
 from brummer.ui.plain import PlainFormatter
-from helpers import load, running, write_project
+from helpers import append_lines, load, running, write_project
 
 CLEAN = "[10:54:33 AM] Found 0 errors. Watching for file changes."
 
@@ -25,7 +25,7 @@ async def resolved_event(errors: int) -> ErrorResolved:
     bus = Bus()
     store = LogStore(bus)
     events = bus.subscribe("test", low=math.inf)
-    store.append_lines("web", "stdout", [*map(ts_error, range(errors)), "", CLEAN])
+    append_lines(store, "web", "stdout", [*map(ts_error, range(errors)), "", CLEAN])
     (event,) = [e for e in await events.receive_batch() if isinstance(e, ErrorResolved)]
     return event
 
@@ -46,12 +46,12 @@ async def test_the_error_pane_and_its_count_drop_resolved_groups(tmp_path: Path)
         panel = Panel(
             Runtime(r.sup.project, r.sup, r.store, r.bus), r.bus.subscribe("panel"), Output(1), clock=lambda: 0.0
         )
-        r.store.append_lines("web", "stdout", [ts_error(1), ts_error(2), ""])
+        append_lines(r.store, "web", "stdout", [ts_error(1), ts_error(2), ""])
         snap = panel.snapshot(100, 30)
         assert [row.location for row in snap.errors] == ["src/App2.ts:1:14", "src/App1.ts:1:14"]
         assert snap.error_total == 2
-        r.store.append_lines("web", "stdout", [CLEAN])
+        append_lines(r.store, "web", "stdout", [CLEAN])
         snap = panel.snapshot(100, 30)
         assert snap.errors == () and snap.error_total == 0
-        r.store.append_lines("web", "stdout", [ts_error(2), ""])  # back again: reopened, shown again
+        append_lines(r.store, "web", "stdout", [ts_error(2), ""])  # back again: reopened, shown again
         assert [row.location for row in panel.snapshot(100, 30).errors] == ["src/App2.ts:1:14"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from brummer.ui.keys import BACKSPACE, DOWN, ENTER, ESC, HELP, UNKNOWN, UP, Command, KeyDecoder, handle_key
+from brummer.ui.keys import BACKSPACE, DOWN, ENTER, ESC, HELP, UNKNOWN, UP, Action, Command, KeyDecoder, handle_key
 from brummer.ui.panel_model import ViewState
 
 NAMES = ["api", "web", "watch"]
@@ -67,10 +67,10 @@ def test_enter_toggles_the_tail_and_e_the_errors_and_question_mark_the_help() ->
 
 def test_commands_act_on_the_selected_process() -> None:
     view = ViewState(selected="web")
-    assert press(view, "r", "s") == [Command("restart", "web"), Command("toggle", "web")]
-    assert press(view, "q") == [Command("quit")] and view.quitting
+    assert press(view, "r", "s") == [Command(Action.RESTART, "web"), Command(Action.TOGGLE, "web")]
+    assert press(view, "q") == [Command(Action.QUIT)] and view.quitting
     assert press(ViewState(), "\x03") == []  # a raw byte that is not a key name is ignored
-    assert press(ViewState(), "ctrl-c") == [Command("quit")]
+    assert press(ViewState(), "ctrl-c") == [Command(Action.QUIT)]
 
 
 def test_c_clears_the_view_not_the_store() -> None:

@@ -76,6 +76,8 @@ class Terminal:
             encoding="utf-8",
             codec_errors="replace",
         )
+        assert self.child.pid is not None  # spawned
+        self.pid: int = self.child.pid
         self.output = ""
         self.restored = False
 
@@ -124,7 +126,8 @@ def descendants(pid: int) -> set[int]:
                     parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
             except OSError:
                 continue
-    found, frontier = set(), {pid}
+    found: set[int] = set()
+    frontier = {pid}
     while frontier:
         frontier = {child for child, parent in parents.items() if parent in frontier} - found
         found |= frontier
@@ -200,7 +203,7 @@ def test_signals_are_the_clean_shutdown(tmp_path: Path, how: str, code: int) -> 
         assert "state" in lines[1] and "pid" not in lines[1]
         term.child.send("\x1a?")  # Ctrl-Z does not suspend brummer in the panel: the next key is answered
         term.wait_frame(lambda lines: any("(? or Esc closes)" in line for line in lines), "the help")
-        children = descendants(term.child.pid)
+        children = descendants(term.pid)
         if how == "ctrl-c":
             term.child.sendintr()  # SIGINT from the terminal: cbreak keeps ISIG
         else:
@@ -233,7 +236,7 @@ def test_example_project(tmp_path: Path) -> None:
         )
         assert f"http://127.0.0.1:{api}/" in " ".join(lines)
         assert {"api", "web", "watch"} <= {row[0] for line in lines if (row := line.replace("›", " ").split())}
-        children = descendants(term.child.pid)
+        children = descendants(term.pid)
         assert children
         term.child.send("q")
         assert term.wait_exit() == 130 and term.restored

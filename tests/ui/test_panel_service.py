@@ -10,12 +10,13 @@ import signal
 import struct
 import termios
 import warnings
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 import trio
+from rich.console import RenderableType
 from screen_frames import last_frame, table_row
 
 import brummer.ui.panel as panel_module
@@ -23,10 +24,11 @@ from brummer.bus import ServiceFailed
 from brummer.runtime import Runtime
 from brummer.services import run_isolated
 from brummer.supervise.state import ProcState
+from brummer.ui import panel_view
 from brummer.ui.output import Output
 from brummer.ui.panel import Panel, serve_panel
-from brummer.ui.panel_model import compile_filter
-from helpers import PY, Running, load, running, write_project
+from brummer.ui.panel_model import PanelSnapshot, ViewState, compile_filter
+from helpers import PY, Running, append_lines, load, running, wait_until, write_project
 
 WEB = "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); " + (
     "print(f'Local: http://127.0.0.1:{s.getsockname()[1]}/'); time.sleep(300)"  # listens: the URL is its own
@@ -67,15 +69,11 @@ class Screen:
         return termios.tcgetattr(self.slave) == self.original
 
     async def wait(self, predicate: Callable[[list[str]], bool], timeout: float = 20) -> list[str]:
-        with trio.fail_after(timeout):
-            while not predicate(lines := last_frame(self.text)):
-                await trio.sleep(0.02)
-        return lines
+        await wait_until(lambda: predicate(last_frame(self.text)), within=timeout, every=0.02)
+        return last_frame(self.text)
 
     async def left_alternate_screen(self, timeout: float = 10) -> None:
-        with trio.fail_after(timeout):
-            while not self.text.rstrip().endswith("\x1b[?1049l"):
-                await trio.sleep(0.01)
+        await wait_until(lambda: self.text.rstrip().endswith("\x1b[?1049l"), within=timeout, every=0.01)
 
     def close(self) -> None:
         os.close(self.master)
@@ -95,10 +93,11 @@ async def panel_on_pty(tmp_path: Path, **screen_size: int) -> AsyncIterator[tupl
             screen.close()
 
 
-def start_panel(r: Running, screen: Screen, **kwargs: object) -> Callable[..., object]:
+def start_panel(r: Running, screen: Screen) -> Callable[..., Awaitable[None]]:
+    """``serve_panel`` on ``screen`` (pass ``task_status`` to know when it draws)."""
     runtime = Runtime(r.sup.project, r.sup, r.store, r.bus)
     subscription = r.bus.subscribe("panel")
-    return functools.partial(serve_panel, runtime, subscription, Output(screen.slave), keys_fd=screen.slave, **kwargs)
+    return functools.partial(serve_panel, runtime, subscription, Output(screen.slave), keys_fd=screen.slave)
 
 
 async def test_keys_restart_stop_and_start_then_the_terminal_is_restored(tmp_path: Path) -> None:
@@ -122,9 +121,7 @@ async def test_keys_restart_stop_and_start_then_the_terminal_is_restored(tmp_pat
             screen.type(b"s")
             await r.wait_state("web", ProcState.RUNNING, ProcState.READY)
             panel_nursery.cancel_scope.cancel()  # the shutdown's deadline: the service is cancelled mid-frame
-        with trio.fail_after(5):
-            while not screen.restored():
-                await trio.sleep(0.01)
+        await wait_until(screen.restored, within=5, every=0.01)
         await screen.left_alternate_screen()
 
 
@@ -133,7 +130,7 @@ async def test_bus_end_leaves_the_screen_and_prints_a_summary(tmp_path: Path) ->
         done = trio.Event()
 
         async def panel_then_done() -> None:
-            await start_panel(r, screen)()  # type: ignore[misc]
+            await start_panel(r, screen)()
             done.set()
 
         nursery.start_soon(panel_then_done)
@@ -142,24 +139,24 @@ async def test_bus_end_leaves_the_screen_and_prints_a_summary(tmp_path: Path) ->
         with trio.fail_after(10):
             await done.wait()
         assert screen.restored()
-        with trio.fail_after(10):  # the summary, on the normal screen
-            while "»" not in (after := screen.text.rpartition("\x1b[?1049l")[2]):
-                await trio.sleep(0.01)
+        # the summary, on the normal screen
+        await wait_until(lambda: "»" in screen.text.rpartition("\x1b[?1049l")[2], within=10, every=0.01)
+        after = screen.text.rpartition("\x1b[?1049l")[2]
         assert "ticker" in after and "web" in after
 
 
 async def test_a_crashing_panel_restores_the_terminal_and_comes_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_render = panel_module.render
+    real_render = panel_view.render
     calls = 0
 
-    def flaky_render(*args: object) -> object:
+    def flaky_render(snapshot: PanelSnapshot, view: ViewState) -> RenderableType:
         nonlocal calls
         calls += 1
         if calls == 2:
             raise RuntimeError("render bug")
-        return real_render(*args)  # type: ignore[arg-type]
+        return real_render(snapshot, view)
 
     monkeypatch.setattr(panel_module, "render", flaky_render)
     async with panel_on_pty(tmp_path) as (r, screen, nursery):
@@ -167,16 +164,18 @@ async def test_a_crashing_panel_restores_the_terminal_and_comes_back(
             service = functools.partial(run_isolated, "panel", start_panel(r, screen), r.store, first_retry=1.0)
             await nursery.start(service)
             with trio.fail_after(20):
+                failure = None
                 async for event in watcher:
                     if isinstance(event, ServiceFailed):
+                        failure = event
                         break
-            assert event.error == "RuntimeError: render bug"
+            assert failure is not None and failure.error == "RuntimeError: render bug"
             assert screen.restored()  # before the restart: a normal terminal, not cbreak on the alternate screen
             await screen.left_alternate_screen()
             mark = len(screen.text)
-            with trio.fail_after(20):
-                while not (screen.cbreak() and table_row(last_frame(screen.text[mark:]), "ticker")):
-                    await trio.sleep(0.02)
+            await wait_until(
+                lambda: screen.cbreak() and table_row(last_frame(screen.text[mark:]), "ticker"), within=20, every=0.02
+            )
             # the failure shows in the panel that came back
             await screen.wait(lambda lines: any("panel failed (RuntimeError: render bug)" in line for line in lines))
         nursery.cancel_scope.cancel()
@@ -210,9 +209,9 @@ async def test_tail_selection_clear_filter_and_errors(tmp_path: Path) -> None:
     async with running(load(write_project(tmp_path, Procfile=PROCFILE))) as r:
         runtime = Runtime(r.sup.project, r.sup, r.store, r.bus)
         panel = Panel(runtime, r.bus.subscribe("panel"), Output(1), clock=lambda: 0.0)  # never draws here
-        await r.wait_for(lambda: len(r.text("ticker")) > 5 and r.sup.info("web").urls)
-        r.store.append_lines(
-            "web", "stderr", ["Traceback (most recent call last):", '  File "x.py", line 1', "KeyError: 1"]
+        await r.wait_for(lambda: len(r.text("ticker")) > 5 and bool(r.sup.info("web").urls))
+        append_lines(
+            r.store, "web", "stderr", ["Traceback (most recent call last):", '  File "x.py", line 1', "KeyError: 1"]
         )
         r.store.flush_errors("web")
         snap = panel.snapshot(100, 30)
@@ -225,7 +224,7 @@ async def test_tail_selection_clear_filter_and_errors(tmp_path: Path) -> None:
         assert r.store.tail("web", limit=100).lines  # the store still has everything
         panel.view.show_all = True
         assert {line.process for line in panel.snapshot(100, 30).logs} == {"ticker"}  # others untouched
-        r.store.append_lines("web", "stdout", ["after the clear"])
+        append_lines(r.store, "web", "stdout", ["after the clear"])
         assert "after the clear" in [line.text for line in panel.snapshot(100, 30).logs]
         panel.view.pattern = compile_filter("tick 3$")
         await panel.follow_filter(30)

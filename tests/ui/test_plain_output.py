@@ -13,6 +13,7 @@ import pytest
 
 from brummer.bus import ErrorDetected, LogLines, Notice, UrlDetected
 from brummer.logs.error_book import ErrorGroup
+from brummer.logs.kinds import Stream
 from brummer.logs.query import Batch
 from brummer.ui.plain import PlainFormatter
 from helpers import PY, write_project
@@ -49,7 +50,7 @@ ONLY_SGR = re.compile(r"\x1b\[[0-9;:]*m")
 CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def log_event(text: str, process: str = "web", stream: str = "stdout") -> LogLines:
+def log_event(text: str, process: str = "web", stream: Stream = Stream.STDOUT) -> LogLines:
     count = text.count("\n") + 1
     return LogLines(Batch(1, time.time(), process, stream, 1, text, count, len(text) + 1))
 
@@ -77,7 +78,7 @@ def test_brummers_own_lines_quoting_a_child(colour: bool) -> None:
     message = "bad \x1b]52;c;cHduZWQ=\x07value\x9b2J\nnext"
     group = ErrorGroup(1, EVIL_NAME, "stderr", "python", "ValueError", message, "app.py:3\x07", (), 1, 0, 0, 1, 1, "k")
     events = [
-        log_event("hello", EVIL_NAME, "stderr"),
+        log_event("hello", EVIL_NAME, Stream.STDERR),
         UrlDetected(EVIL_NAME, "http://localhost:3000/\x9d0;pwned\x07"),
         ErrorDetected(group),
         Notice("ready: log \x1b[2Jmatched\x08", EVIL_NAME, "warn"),

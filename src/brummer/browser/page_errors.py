@@ -19,6 +19,7 @@ import trio
 
 from brummer.browser.stacks import Frame, display, location, page_path, parse_stack
 from brummer.logs.errors import DetectedError
+from brummer.logs.kinds import Stream
 from brummer.logs.lines import strip
 
 if TYPE_CHECKING:
@@ -155,9 +156,9 @@ class PageReports:
             store = self.telemetry.store
             store.note(f"browser tab {session.id} ({session.url[:200]}):\n" + "\n".join(lines), session.process,
                        "error", publish=False)  # fmt: skip
-            store.record_error(session.process, FAMILY, error)
+            store.record_error(session.process, Stream.BRUMMER, error)  # reported through brummer, not a pipe
         else:
-            self.telemetry.store.record_error(session.process, FAMILY, error)
+            self.telemetry.store.record_error(session.process, Stream.BRUMMER, error)
         session.keys.add(error.key)
         session.pending.discard(error.key)
 

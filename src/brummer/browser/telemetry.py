@@ -26,14 +26,8 @@ if TYPE_CHECKING:
     from brummer.browser.frames import ServerSocket
     from brummer.browser.page_errors import PageReports
     from brummer.browser.sourcemaps import SourceMaps
-    from brummer.config.spec import ProjectSpec
     from brummer.logs.store import LogStore
-    from brummer.proxy.hooks import ProxyHooks
-    from brummer.proxy.http1 import ClientConnection
-    from brummer.proxy.messages import Request
     from brummer.proxy.server import Site
-    from brummer.proxy.service import Proxy
-    from brummer.proxy.targets import Target
 
 SESSIONS = 64  # tabs remembered, connected or not
 EVENTS = 2000  # events kept, all tabs together
@@ -226,27 +220,3 @@ class Telemetry:
 def origins(port: int) -> tuple[str, str]:
     """The proxy's own origins: the only pages allowed to report to it."""
     return f"http://127.0.0.1:{port}", f"http://localhost:{port}"
-
-
-def install(proxy: Proxy, project: ProjectSpec, store: LogStore) -> Telemetry:
-    """The telemetry on ``proxy``: its ``/__brummer__/`` routes, and the script in pages unless ``inject = false``
-    (top level, or in a process's ``proxy`` table). Cheap: the proxy's modules load when the proxy starts."""
-    telemetry = Telemetry(store, project.root, allow_eval=project.settings.browser_eval)
-    proxy.telemetry = telemetry
-
-    async def local(conn: ClientConnection, req: Request) -> bool:
-        from brummer.browser.routes import serve_local
-
-        return await serve_local(telemetry, conn, req)
-
-    def hooks_for(target: Target) -> ProxyHooks | None:
-        spec = project.processes.get(target.process)
-        if not project.settings.inject or (spec is not None and not spec.proxy.inject):
-            return None
-        from brummer.browser.inject import TelemetryHooks
-
-        return TelemetryHooks(telemetry, target.process)
-
-    proxy.local = local
-    proxy.hooks_for = hooks_for
-    return telemetry

@@ -154,7 +154,6 @@ class Bus:
         self._seq = 0
         self._closed = False
         self._drops: dict[str, DropCounts] = {}
-        self.published: Counter[type[Event]] = Counter()
 
     def subscribe(self, name: str, *, low: float | None = None, medium: float | None = None) -> Subscription:
         buffers = dict(DEFAULT_BUFFERS)
@@ -174,7 +173,6 @@ class Bus:
         if self._closed:
             return
         self._seq += 1
-        self.published[type(event)] += 1
         for sub in self._subscribers:
             sub._offer(self._seq, event)
 

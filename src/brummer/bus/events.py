@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     from brummer.logs.error_book import ErrorGroup
+    from brummer.logs.kinds import Level
     from brummer.logs.query import Batch
-    from brummer.proxy.recorder import ProxyRecord
-    from brummer.supervise.state import ProcessInfo
+    from brummer.proxy.record import ProxyRecord
+    from brummer.supervise.state import ProcessInfo, ProcState
 
 
 class Priority(enum.IntEnum):
@@ -41,7 +42,7 @@ class ProcessChanged(Event):
 
     priority: ClassVar[Priority] = Priority.HIGH
     info: ProcessInfo
-    previous: str
+    previous: ProcState
 
 
 @dataclass(slots=True)
@@ -88,10 +89,6 @@ class ErrorResolved(Event):
     reason: str
     groups: tuple[ErrorGroup, ...]
 
-    @property
-    def group_ids(self) -> tuple[int, ...]:
-        return tuple(g.id for g in self.groups)
-
 
 @dataclass(slots=True)
 class ErrorRepeated(Event):
@@ -121,7 +118,7 @@ class Notice(Event):
     priority: ClassVar[Priority] = Priority.MEDIUM
     text: str
     process: str | None = None
-    level: str = "info"
+    level: Level = "info"
 
 
 @dataclass(slots=True)

@@ -10,8 +10,7 @@ import asyncclick as click
 
 from brummer.cli.base import DIR_OPTION, JSON_OPTION, cli, complete_process_names
 from brummer.errors import UsageError
-
-LEVELS = ("debug", "info", "warn", "error")
+from brummer.logs.kinds import LEVELS
 
 
 @cli.command("ps")

@@ -54,7 +54,7 @@ async def up(
     from brummer.app import run_up
     from brummer.config import discover_project
     from brummer.config.settings import Overrides
-    from brummer.logs.urls import is_loopback
+    from brummer.loopback import mcp_host_refusal
     from brummer.ui.output import Output
 
     overrides = Overrides(
@@ -69,14 +69,11 @@ async def up(
     )
     project = discover_project(directory, overrides=overrides)
     settings = project.settings
-    if settings.mcp and not settings.allow_remote and not is_loopback(settings.mcp_host):
-        raise UsageError(
-            f"refusing to serve MCP on {settings.mcp_host}: anyone on that network could drive your processes; "
-            "add --allow-remote if that is what you want"
-        )
+    if settings.mcp and (refusal := mcp_host_refusal(settings.mcp_host, settings.allow_remote)) is not None:
+        raise UsageError(refusal)
     selected = _select(project, names)
     output = Output()
-    return await run_up(project, selected, output=output, panel=output.isatty and not plain and _panel_available())
+    return await run_up(project, selected, output=output, panel=output.isatty and not plain)
 
 
 def _select(project: ProjectSpec, names: Sequence[str]) -> list[str]:
@@ -90,12 +87,6 @@ def _select(project: ProjectSpec, names: Sequence[str]) -> list[str]:
             "`default`; name the processes to run"
         )
     return selected
-
-
-def _panel_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("brummer.ui.panel") is not None
 
 
 @cli.command()

@@ -34,7 +34,7 @@ from brummer.hub.tools import PROJECTS_LIST, TEMPLATE, hub_tools, projects_answe
 from brummer.hub.upstreams import Upstream, Upstreams
 from brummer.mcp.adapter import CACHED, RESOURCE_NOT_FOUND, Subscribers, _connection
 from brummer.mcp.bridge import serve_messages
-from brummer.mcp.stdio import Lines, claim_stdio
+from brummer.mcp.stdio_lines import Lines, claim_stdio
 from brummer.remote.client import ConnectionLost, RpcError
 
 INSTRUCTIONS = (

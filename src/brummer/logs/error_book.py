@@ -210,14 +210,3 @@ class ErrorBook:
         ]
         found.sort(key=lambda g: (g.activity, g.id))
         return found
-
-    def clear(self, process: str | None = None) -> None:
-        if process is None:
-            self._by_process.clear()
-            self._open.clear()
-            self._cycles.clear()
-        else:
-            self._by_process.pop(process, None)
-            for table in (self._open, self._cycles):
-                for key in [key for key in table if key[0] == process]:
-                    del table[key]

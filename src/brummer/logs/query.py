@@ -21,11 +21,10 @@ from bisect import bisect_right
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
+from brummer.logs.kinds import LEVELS, Level, Stream
 from brummer.logs.lines import strip
 from brummer.logs.patterns import Pattern, compile_pattern
 
-LEVELS = ("debug", "info", "warn", "error")
-NOTES = "brummer"  # the stream of brummer's own notes (always level info, run 0)
 CLASSIFY_CHARS = 4096  # a line's level is judged from its start: what an answer shows of it by default
 SLICE_CHARS = 256 * 1024  # characters of stored text looked at between two checkpoints ...
 SLICE_SECONDS = 0.005  # ... or this much time, whichever comes first (a pattern's cost per character varies)
@@ -58,7 +57,7 @@ def _level_patterns() -> tuple[Pattern, ...]:
     )
 
 
-def classify(plain: str) -> str:
+def classify(plain: str) -> Level:
     """A line's level from the start of its text: error, warn, debug, else info."""
     error, not_error, warn, debug = _level_patterns()
     head = plain[:CLASSIFY_CHARS]
@@ -79,17 +78,8 @@ def _any_in(text: str, words: tuple[str, ...]) -> bool:
     return False
 
 
-def level_of(plain: str, stream: str) -> str:
-    return "info" if stream == NOTES else classify(plain)
-
-
-def level_rank(level: str | None) -> int:
-    if level is None:
-        return 0
-    try:
-        return LEVELS.index(level.lower().removesuffix("ing"))
-    except ValueError:
-        raise ValueError(f"unknown level {level!r} (one of: {', '.join(LEVELS)})") from None
+def level_of(plain: str, stream: Stream) -> Level:
+    return "info" if stream == Stream.BRUMMER else classify(plain)
 
 
 @dataclass(slots=True)
@@ -103,7 +93,7 @@ class Batch:
     seq: int
     time: float
     process: str
-    stream: str
+    stream: Stream
     run: int
     text: str  # the lines joined by "\n"
     count: int  # visible lines
@@ -143,7 +133,7 @@ class LogLine:
     seq: int
     time: float
     process: str
-    stream: str
+    stream: Stream
     run: int
     text: str  # raw: ANSI sequences and NUL bytes kept
 
@@ -163,7 +153,7 @@ class TailResult:
 
 @dataclass(frozen=True, slots=True)
 class Filters:
-    stream: str | None = None
+    stream: Stream | None = None
     min_level: int = 0  # index into LEVELS
     after: float | None = None
     before: float | None = None

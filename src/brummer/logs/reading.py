@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import trio
 
+from brummer.logs.kinds import Level, Stream
 from brummer.logs.lines import LINE_LIMIT, strip
 from brummer.logs.query import (
     LINE_COST,
@@ -45,10 +46,10 @@ class ShownLine:
     seq: int
     time: float
     process: str
-    stream: str
+    stream: Stream
     run: int
     text: str
-    level: str
+    level: Level
     length: int | None = None  # the whole line's length, when ``text`` was clipped
 
     @property

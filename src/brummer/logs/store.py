@@ -7,7 +7,8 @@ prefilter and one error-scanner call. Queries (tail, since-cursor, search) walk 
 Readers that need completeness (MCP ``logs_tail``, readiness ``log =``) read here by cursor; the bus only tells them
 that something changed. Every reader that may look at the whole store uses ``read``, which works in slices with a
 checkpoint between them (``reading.py``); ``tail`` is for readers bounded by construction. The store publishes
-``LogLines`` (low), ``UrlDetected``, ``ErrorDetected`` and ``ErrorResolved`` (high) and ``ErrorRepeated`` (medium).
+``LogLines`` (low); what it hands on publishes the rest: ``url_owners`` (who owns which URL: ``UrlDetected``,
+``UrlsCleared``) and ``error_feed`` (the error scanners: ``ErrorDetected``, ``ErrorResolved``, ``ErrorRepeated``).
 """
 
 from __future__ import annotations
@@ -22,35 +23,27 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from brummer.bus import (
-    Bus,
-    ErrorDetected,
-    ErrorRepeated,
-    ErrorResolved,
-    LogLines,
-    Notice,
-    UrlDetected,
-    UrlsCleared,
-)
+from brummer.bus import Bus, LogLines, Notice
 from brummer.logs import query, reading
 from brummer.logs.error_book import ErrorBook, ErrorGroup
+from brummer.logs.error_feed import ERROR_IDLE_FLUSH, ErrorFeed
+from brummer.logs.kinds import BRUMMER, Level, Stream, level_rank
 from brummer.logs.lines import strip
 from brummer.logs.query import Batch, TailResult
-from brummer.logs.urls import UrlWatch, find_urls, origin
+from brummer.logs.url_owners import UrlOwners
+from brummer.logs.urls import UrlWatch
 
 if TYPE_CHECKING:
-    from brummer.logs.errors import CleanCycle, DetectedError, ErrorScanner, Finding
+    from brummer.logs.errors import DetectedError
     from brummer.logs.patterns import Pattern
 
-BRUMMER = "brummer"  # the name under which brummer's own messages are kept
-ERROR_IDLE_FLUSH = 0.3  # seconds of quiet after which an open multi-line error group is complete
 _LAST = attrgetter("last")  # a batch's last sequence number, for bisecting
 _URL_HINT = re.compile("://").search  # re's literal search beats `in` for this needle on log text
 
 
 @dataclass(slots=True)
 class ProcessLog:
-    """One process's retained batches (``batches[head:]``) and its detection state."""
+    """One process's retained batches (``batches[head:]``)."""
 
     name: str
     batches: list[Batch] = field(default_factory=list)
@@ -58,11 +51,6 @@ class ProcessLog:
     lines: int = 0
     chars: int = 0
     total_lines: int = 0  # ever appended, including evicted
-    scanners: dict[str, ErrorScanner] = field(default_factory=dict)
-    last_feed: dict[str, float] = field(default_factory=dict)
-    urls: dict[str, float] = field(default_factory=dict)  # url -> first seen (wall time); owned ones only
-    watch: UrlWatch | None = None  # while a run's port watcher confirms URLs (Linux): printed ones go there
-    run: int = 0  # the run whose output was scanned last (errors are recorded with it)
 
     def live(self) -> list[Batch]:
         return self.batches[self.head :] if self.head else self.batches
@@ -77,8 +65,8 @@ class LogStore:
         self._logs: dict[str, ProcessLog] = {}
         self._seq = 0
         self._changed = trio.lowlevel.ParkingLot()  # any append, note, URL or error change
-        self._urls_changed = trio.lowlevel.ParkingLot()
-        self._group_opened = trio.lowlevel.ParkingLot()  # a scanner started a multi-line group: a flush is due later
+        self._urls = UrlOwners(bus, self._wake)
+        self._feed = ErrorFeed(bus, self.errors, self._wake)
 
     # -- writing ---------------------------------------------------------------------------------------------
 
@@ -93,34 +81,29 @@ class LogStore:
             log = self._logs[process] = ProcessLog(process)
         return log
 
-    def append(self, process: str, stream: str, text: str, count: int, run: int = 0) -> Batch:
+    def append(self, process: str, stream: Stream, text: str, count: int, run: int = 0) -> Batch:
         """Store ``count`` lines (``text``: joined by newlines) that ``process`` wrote to ``stream``; detect URLs
         and errors; publish. This is the hot path of a log flood: everything here is per batch."""
-        log = self._log(process)
-        batch = self._add(log, stream, text, count, run)
+        batch = self._add(self._log(process), stream, text, count, run)
         self.bus.publish(LogLines(batch))
         plain = strip(text)
         if _URL_HINT(plain):
-            self._detect_urls(log, plain)
-        if log.watch is not None:
-            log.watch.saw_output(plain)
-        self._scan_errors(log, stream, plain, batch)
+            self._urls.printed(process, plain)
+        self._urls.output(process, plain)
+        self._feed.feed(process, stream, plain, run, batch.end - 1)
         self._wake()
         return batch
 
-    def append_lines(self, process: str, stream: str, lines: list[str], run: int = 0) -> Batch | None:
-        """``append`` for a list of lines (tests, callers that already split)."""
-        return self.append(process, stream, "\n".join(lines), len(lines), run) if lines else None
-
-    def note(self, text: str, process: str | None = None, level: str = "info", *, publish: bool = True) -> None:
-        """brummer's own message, kept in the process's log (stream "brummer") and announced as a ``Notice``
-        (unless ``publish`` is false: state changes travel as ``ProcessChanged`` instead)."""
-        self._add(self._log(process or BRUMMER), BRUMMER, text, text.count("\n") + 1, 0)
+    def note(self, text: str, process: str | None = None, level: Level = "info", *, publish: bool = True) -> None:
+        """brummer's own message, kept in the process's log (stream ``brummer``; process ``BRUMMER`` when it belongs
+        to none) and announced as a ``Notice`` (unless ``publish`` is false: state changes travel as
+        ``ProcessChanged`` instead)."""
+        self._add(self._log(process or BRUMMER), Stream.BRUMMER, text, text.count("\n") + 1, 0)
         if publish:
             self.bus.publish(Notice(text, process, level))
         self._wake()
 
-    def _add(self, log: ProcessLog, stream: str, text: str, count: int, run: int) -> Batch:
+    def _add(self, log: ProcessLog, stream: Stream, text: str, count: int, run: int) -> Batch:
         """Number the lines, keep the batch, apply retention."""
         batch = Batch(self._seq + 1, time.time(), log.name, stream, run, text, count, len(text) + 1)
         self._seq += count
@@ -143,156 +126,60 @@ class LogStore:
             log.head = 0
         return batch
 
-    def _detect_urls(self, log: ProcessLog, plain: str) -> None:
-        """A printed URL is the process's own once it listens on it (its watcher checks); without a watcher (no
-        /proc to read), the first process to print a server's URL gets it."""
-        for url in find_urls(plain):
-            if url in log.urls:
-                continue
-            if log.watch is not None:
-                log.watch.mention(url)
-            elif not self._claimed_elsewhere(log, url):
-                self._claim(log, url)
-
-    def _claimed_elsewhere(self, log: ProcessLog, url: str) -> bool:
-        """A server another process announced (a web server logging the API it calls is not the API)."""
-        key = origin(url)
-        return any(key == origin(u) for other in self._logs.values() if other is not log for u in other.urls)
-
-    def _claim(self, log: ProcessLog, url: str) -> None:
-        log.urls[url] = time.time()
-        self.bus.publish(UrlDetected(log.name, url))
-        self._urls_changed.unpark_all()
-        self._wake()
+    # -- URLs (``url_owners``) and errors (``error_feed``) ---------------------------------------------------
 
     def watch_urls(self, process: str) -> UrlWatch:
         """From now on ``process``'s printed URLs wait in the returned watch until ``claim_url``."""
-        watch = self._log(process).watch = UrlWatch()
-        return watch
+        self._log(process)
+        return self._urls.watch(process)
 
     def unwatch_urls(self, process: str, watch: UrlWatch) -> None:
-        log = self._log(process)
-        if log.watch is watch:
-            log.watch = None
+        self._urls.unwatch(process, watch)
 
     def claim_url(self, process: str, url: str, *, first_wins: bool = False) -> bool:
         """Credit ``url`` to ``process`` (its run listens there); with ``first_wins``, only if no other process has
-        it (today's rule, where sockets cannot be read). Returns whether the process has it now."""
-        log = self._log(process)
-        if url not in log.urls:
-            if first_wins and self._claimed_elsewhere(log, url):
-                return False
-            self._claim(log, url)
-        return True
+        it (the rule where sockets cannot be read). Returns whether the process has it now."""
+        self._log(process)
+        return self._urls.claim(process, url, first_wins=first_wins)
 
-    def _scan_errors(self, log: ProcessLog, stream: str, plain: str, batch: Batch) -> None:
-        scanner = log.scanners.get(stream)
-        if scanner is None:
-            from brummer.logs.errors import ErrorScanner  # ~10 ms of regexes: after the first child, not before
+    def clear_urls(self, process: str) -> None:
+        """The process exited: its URLs are gone."""
+        self._urls.clear(process)
 
-            scanner = log.scanners[stream] = ErrorScanner()
-        log.last_feed[stream] = trio.current_time()
-        log.run = batch.run
-        found = scanner.feed_text(plain)
-        if found:
-            self._apply(log, stream, found, batch.end - 1)
-        if self._group_opened and scanner.pending:
-            self._group_opened.unpark_all()  # the flusher sleeps until this group's quiet deadline
-
-    def _apply(self, log: ProcessLog, stream: str, found: list[Finding], seq: int) -> None:
-        """Record errors and apply clean signals in the order of the lines that produced them: an error printed
-        before a clean line in the same batch is resolved by it, one printed after it stays open."""
-        from brummer.logs.errors import CleanCycle  # loaded already: the scanner that found these imported it
-
-        for finding in found:
-            if isinstance(finding, CleanCycle):
-                self._resolve(log, stream, finding, seq)
-            else:
-                self._record_error(log, stream, finding, seq)
-
-    def _record_error(self, log: ProcessLog, stream: str, error: DetectedError, seq: int) -> None:
-        for scanner in log.scanners.values():
-            scanner.errors_seen()  # the clean signal may come on another stream (webpack-dev-server)
-        group, opened = self.errors.record(log.name, stream, error, time.time(), seq, log.run)
-        if opened:
-            self.bus.publish(ErrorDetected(group))  # new, or back after it was resolved
-        else:
-            self.bus.publish(ErrorRepeated(group.id, log.name, group.count))
-
-    def _resolve(self, log: ProcessLog, stream: str, clean: CleanCycle, seq: int) -> None:
-        # An error of the same tool still being read on another stream (Vite's on stderr, its "hmr update" on
-        # stdout) was printed before this line: finish it first, so that this signal resolves it.
-        for other, scanner in log.scanners.items():
-            if other != stream and scanner.pending_family in clean.families:
-                self._apply(log, other, scanner.flush(), seq)
-        resolved = self.errors.end_cycle(log.name, clean, time.time(), seq)
-        if resolved:
-            self.bus.publish(ErrorResolved(log.name, clean.reason, tuple(resolved)))
-
-    def record_error(self, process: str, stream: str, error: DetectedError) -> ErrorGroup:
+    def record_error(self, process: str, stream: Stream, error: DetectedError) -> ErrorGroup:
         """An error found outside the process's output (a page's, by the browser telemetry), near the newest line."""
-        group, opened = self.errors.record(process, stream, error, time.time(), self._seq, self._log(process).run)
-        self.bus.publish(ErrorDetected(group) if opened else ErrorRepeated(group.id, process, group.count))
+        group = self._feed.record_outside(process, stream, error, self._seq)
         self._wake()
         return group
 
     def resolve_errors(self, process: str, family: str, keys: Iterable[str], reason: str) -> list[ErrorGroup]:
         """Resolve these open groups (``ErrorBook.resolve_keys``) and announce it."""
-        resolved = self.errors.resolve_keys(process, family, keys, reason, time.time(), self._seq)
+        resolved = self._feed.resolve_keys(process, family, keys, reason, self._seq)
         if resolved:
-            self.bus.publish(ErrorResolved(process, reason, tuple(resolved)))
             self._wake()
         return resolved
 
     def flush_errors(self, process: str | None = None, idle_for: float = 0.0) -> None:
         """Finish open multi-line error groups quiet for ``idle_for`` seconds (all of a process's at its exit)."""
-        now = trio.current_time()
-        logs = self._logs.values() if process is None else [self._logs[process]] if process in self._logs else []
-        for log in logs:
-            for stream, scanner in log.scanners.items():
-                if scanner.pending and log.last_feed.get(stream, now) + idle_for <= now:  # as flush_due() adds
-                    self._apply(log, stream, scanner.flush(), self._seq)
-                    self._wake()
+        self._feed.flush(process, idle_for, self._seq)
 
     def flush_due(self, idle_for: float) -> float | None:
         """When the earliest open multi-line group will have been quiet for ``idle_for`` seconds (Trio time), or
         None if no group is open."""
-        due = [
-            log.last_feed.get(stream, 0.0) + idle_for
-            for log in self._logs.values()
-            for stream, scanner in log.scanners.items()
-            if scanner.pending
-        ]
-        return min(due, default=None)
+        return self._feed.due(idle_for)
 
     async def wait_group_opened(self) -> None:
         """Return once some stream's scanner is in the middle of a multi-line group."""
-        await self._group_opened.park()
+        await self._feed.wait_group_opened()
+
+    def reading_error(self, process: str, stream: Stream) -> bool:
+        """Whether a multi-line error group of ``process`` on ``stream`` is still being read."""
+        return self._feed.reading_group(process, stream)
 
     def run_ended(self, process: str, run: int, *, clean: bool) -> None:
-        """Run ``run`` of ``process`` is over: finish its error groups. ``clean``: it exited 0 on its own, so the
-        groups of tools that fail whenever they report an error (eslint, tsc: ``CLEAN_EXIT``) that earlier runs
-        left open are gone (a clean ``eslint src`` prints nothing at all)."""
-        self.flush_errors(process)
-        if not clean:
-            return
-        from brummer.logs.errors import CLEAN_EXIT
-
-        for family, tool in CLEAN_EXIT.items():
-            resolved = self.errors.end_run(process, run, family, f"{tool}: exit code 0", time.time(), self._seq)
-            if resolved:
-                self.bus.publish(ErrorResolved(process, f"{tool}: exit code 0", tuple(resolved)))
-                self._wake()
-
-    def clear_urls(self, process: str) -> None:
-        """The process exited: its URLs are gone."""
-        log = self._logs.get(process)
-        if log and log.urls:
-            urls = tuple(log.urls)
-            log.urls.clear()
-            self.bus.publish(UrlsCleared(process, urls))
-            self._urls_changed.unpark_all()
-            self._wake()
+        """Run ``run`` of ``process`` is over: finish its error groups; a ``clean`` exit (0, on its own) resolves
+        what tools that fail on errors (eslint, tsc) left open."""
+        self._feed.run_ended(process, run, clean=clean, seq=self._seq)
 
     def _wake(self) -> None:
         if self._changed:
@@ -312,7 +199,7 @@ class LogStore:
                     return
 
     async def wait_urls_changed(self) -> None:
-        await self._urls_changed.park()
+        await self._urls.wait_changed()
 
     async def wait_beyond(self, seq: int) -> None:
         """Return once a line newer than ``seq`` exists."""
@@ -325,8 +212,8 @@ class LogStore:
         return list(self._logs)
 
     def urls(self, process: str | None = None) -> dict[str, list[str]]:
-        logs = [self._logs[process]] if process in self._logs else [] if process else self._logs.values()
-        return {log.name: list(log.urls) for log in logs if log.urls}
+        """The URLs each process owns (of one process, or of all in the order they first wrote)."""
+        return self._urls.of([process] if process else self._logs)
 
     def stats(self, process: str) -> tuple[int, int, int]:
         """(retained lines, retained chars, lines ever written) for ``process``."""
@@ -370,8 +257,8 @@ class LogStore:
         *,
         since: int | None = None,
         limit: int = 100,
-        stream: str | None = None,
-        level: str | None = None,
+        stream: Stream | None = None,
+        level: Level | None = None,
         after: float | None = None,
         before: float | None = None,
         pattern: Pattern | None = None,
@@ -383,7 +270,7 @@ class LogStore:
         Without ``since``: the newest ``limit`` lines. With ``since``: the first ``limit`` lines after that
         sequence number, oldest first, so a reader can page forward with ``next``.
         """
-        filters = query.Filters(stream, query.level_rank(level), after, before, pattern)
+        filters = query.Filters(stream, level_rank(level), after, before, pattern)
         return reading.read_sync(self._request(process, filters, since, limit), slices)
 
     async def read(
@@ -392,8 +279,8 @@ class LogStore:
         *,
         since: int | None = None,
         limit: int = 100,
-        stream: str | None = None,
-        level: str | None = None,
+        stream: Stream | None = None,
+        level: Level | None = None,
         pattern: Pattern | None = None,
         min_run: int = 0,
         budget: int | None = reading.ANSWER_CHARS,
@@ -405,7 +292,7 @@ class LogStore:
         The page is of the store as it was when the call began; ``next`` never skips what came in meanwhile.
         ``min_run`` = 1 leaves out brummer's own notes (they belong to no run).
         """
-        filters = query.Filters(stream, query.level_rank(level), pattern=pattern, min_run=min_run)
+        filters = query.Filters(stream, level_rank(level), pattern=pattern, min_run=min_run)
         return await reading.read(self._request(process, filters, since, limit, budget=budget, clip=clip))
 
 

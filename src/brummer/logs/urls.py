@@ -24,16 +24,6 @@ TRAILING = ".,;:!?)]}'\""
 WILDCARD_HOSTS = {"0.0.0.0", "::", "[::]"}
 
 
-def is_loopback(host: str) -> bool:
-    """``localhost`` or a loopback address (brackets allowed): where brummer may serve without asking."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _is_local_host(host: str) -> bool:
     host = host.lower().strip("[]")
     if host in ("localhost", "0.0.0.0", "::") or host.endswith(".localhost"):

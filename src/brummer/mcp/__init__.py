@@ -3,9 +3,10 @@
 ::
 
     server.py     serve_mcp: the brummer up service (port, hypercorn, resource watcher, its registry entry)
-    asgi.py       the guard (token, Origin) and the routes /ws, /mcp (and the benchmark's /echo)
+    asgi.py       the guard (Host, Origin, token) and the routes /ws, /mcp
     websocket.py  the WebSocket <-> SDK-streams bridge
-    stdio.py      brummer mcp: relay to a running brummer up, or a headless supervisor on stdio
+    stdio.py      brummer mcp: relay to a running brummer up, or (headless.py) a supervisor of its own on stdio;
+                  stdio_lines.py: stdin/stdout as a line channel for the protocol alone
     adapter.py    the only module that speaks SDK: tools, resources, subscriptions in both eras
     tools.py      the tools as plain async functions over the Runtime (log_tools.py: logs_tail, logs_search;
                   waiting.py: wait_for; proxy_tools.py: proxy_requests, proxy_routes)

@@ -154,7 +154,9 @@ class _Delivery:
 
 def _connection(ctx: ServerRequestContext[Any, Any]) -> Connection:
     # The SDK hands handlers a per-request session; the connection (whose exit_stack tells us when the client
-    # leaves) is only reachable through it. One private attribute, read in one place.
+    # leaves) is only reachable through it: SDK 2.3 has no public way (``Context.connection`` exists, but handlers
+    # get a ``ServerRequestContext``). One private attribute, read in one place; hence the exact pin of ``mcp``
+    # in pyproject.toml.
     return ctx.session._connection
 
 

@@ -16,20 +16,16 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from hypercorn.typing import ASGIFramework, Scope, WWWScope
+from hypercorn.typing import ASGIReceiveCallable as Receive
+from hypercorn.typing import ASGISendCallable as Send
 from mcp.server.lowlevel import Server
 
-from brummer.logs.urls import is_loopback
-from brummer.mcp.websocket import SlowReaders, serve_echo, serve_websocket
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from brummer.loopback import local_name
+from brummer.mcp.websocket import SlowReaders, serve_websocket
 
 TOKEN_HELP = "pass Authorization: Bearer <token>, the token in this brummer's entry in $XDG_RUNTIME_DIR/brummer/"
 
@@ -41,7 +37,7 @@ def local_origin(origin: str) -> bool:
         host = parts.hostname or ""
     except ValueError:
         return False
-    return parts.scheme in ("http", "https") and _local_name(host)
+    return parts.scheme in ("http", "https") and local_name(host)
 
 
 def local_host(host: str) -> bool:
@@ -54,53 +50,41 @@ def local_host(host: str) -> bool:
         _ = parts.port  # raises ValueError for a port that is not a number
     except ValueError:
         return False
-    return _local_name(name)
-
-
-def _local_name(name: str) -> bool:
-    name = name.lower()
-    return name == "localhost" or name.endswith(".localhost") or is_loopback(name)
+    return local_name(name)
 
 
 class McpApp:
-    """Routes ``/ws`` and ``/mcp`` (and, for the benchmark only, ``/echo``) behind the guard.
+    """Routes ``/ws`` and ``/mcp`` behind the guard.
 
     ``check_host``: refuse a ``Host`` that is not a loopback name (when serving on loopback). ``slow`` counts and
     notes the WebSocket clients dropped for not reading.
     """
 
     def __init__(
-        self, token: str, server: Server[Any], http: ASGIApp, slow: SlowReaders, *, check_host: bool, echo: bool = False
+        self, token: str, server: Server[Any], http: ASGIFramework, slow: SlowReaders, *, check_host: bool
     ) -> None:
         self._token = token.encode()
         self._server = server
         self._http = http
         self._slow = slow
         self._check_host = check_host
-        self._echo = echo
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind == "lifespan":
+        if scope["type"] == "lifespan":
             await _lifespan(receive, send)
-            return
-        if kind not in ("http", "websocket"):
             return
         refusal = self._refusal(scope)
         if refusal is not None:
             await _refuse(scope, receive, send, *refusal)
             return
-        path = scope["path"]
-        if kind == "websocket" and path == "/ws":
+        if scope["type"] == "websocket" and scope["path"] == "/ws":
             await serve_websocket(scope, receive, send, self._server, self._slow)
-        elif kind == "http" and path == "/mcp":
+        elif scope["type"] == "http" and scope["path"] == "/mcp":
             await self._http(scope, receive, send)
-        elif kind == "websocket" and path == "/echo" and self._echo:
-            await serve_echo(scope, receive, send)
         else:
             await _refuse(scope, receive, send, 404, "not found: MCP is served at /mcp (HTTP) and /ws (WebSocket)")
 
-    def _refusal(self, scope: Scope) -> tuple[int, str] | None:
+    def _refusal(self, scope: WWWScope) -> tuple[int, str] | None:
         headers = dict(scope["headers"])
         host = (headers.get(b"host") or headers.get(b":authority") or b"").decode("latin-1")
         if self._check_host and not local_host(host):
@@ -130,21 +114,22 @@ def _query_token(query: bytes) -> bytes | None:
     return values[0].encode("latin-1") if values else None
 
 
-async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, reason: str) -> None:
+async def _refuse(scope: WWWScope, receive: Receive, send: Send, status: int, reason: str) -> None:
     body = json.dumps({"error": reason}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if status == 401:
         headers.append((b"www-authenticate", b'Bearer realm="brummer"'))
     if scope["type"] == "http":
         await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
         return
     await receive()  # websocket.connect
     if "websocket.http.response" in scope.get("extensions", {}):
         await send({"type": "websocket.http.response.start", "status": status, "headers": headers})
-        await send({"type": "websocket.http.response.body", "body": body})
+        await send({"type": "websocket.http.response.body", "body": body, "more_body": False})
     else:
-        await send({"type": "websocket.close", "code": 1008})  # the server answers the handshake with 403
+        # the server answers the handshake with 403
+        await send({"type": "websocket.close", "code": 1008, "reason": None})
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

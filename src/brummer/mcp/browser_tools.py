@@ -1,5 +1,5 @@
 """The browser telemetry's MCP tools: the tabs (``browser_sessions``), what they reported (``browser_events``), and
-commands into them (``browser_reload``, ``browser_navigate``, ``browser_eval``), over ``runtime.proxy.telemetry``.
+commands into them (``browser_reload``, ``browser_navigate``, ``browser_eval``), over ``runtime.telemetry``.
 
 ``browser_eval`` runs code inside the user's own pages, where they may be logged in: it works only when the user
 allowed it (``browser_eval = true`` in brummer.toml, or ``brummer up --browser-eval``).
@@ -27,10 +27,9 @@ EVAL_OFF = (
 
 
 def _telemetry(runtime: Runtime) -> Telemetry:
-    proxy = runtime.proxy
-    if proxy is None or proxy.telemetry is None:
+    if runtime.telemetry is None:
         raise ToolError(f"no browser telemetry: {PROXY_OFF}")
-    return proxy.telemetry
+    return runtime.telemetry
 
 
 def _row(session: Session, now: float) -> str:
@@ -50,10 +49,9 @@ def _session_brief(session: Session) -> dict[str, Any]:
 
 
 async def browser_sessions(runtime: Runtime, detail: bool = False) -> Answer:
-    proxy = runtime.proxy
-    if proxy is None or proxy.telemetry is None:
+    if runtime.telemetry is None:
         return Answer(f"no sessions: {PROXY_OFF}", {"sessions": [], "note": PROXY_OFF})
-    sessions = list(proxy.telemetry.sessions.values())[::-1]
+    sessions = list(runtime.telemetry.sessions.values())[::-1]
     if not sessions:
         return Answer("no browser tab has reported yet: open a proxy URL (urls_list) in a browser", {"sessions": []})
     now = time.time()

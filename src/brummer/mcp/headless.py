@@ -27,7 +27,7 @@ from brummer.mcp.adapter import Subscribers, build_server
 from brummer.mcp.bridge import serve_messages
 from brummer.mcp.notes import foreign_logs_to_notes
 from brummer.mcp.resources import watch_resources
-from brummer.mcp.stdio import Lines, claim_stdio
+from brummer.mcp.stdio_lines import Lines, claim_stdio
 from brummer.runtime import Runtime
 from brummer.supervise.supervisor import serve_supervisor
 
@@ -44,9 +44,7 @@ async def serve_headless(project: ProjectSpec) -> int:
                         serve_supervisor, project, [], core.store, core.bus, core.spawner, core.guardian, shutdown.force
                     )
                     supervisor.admit = functools.partial(_take_lock, me)
-                    runtime = Runtime(
-                        project, supervisor, core.store, core.bus, request_shutdown=shutdown.request, headless=True
-                    )
+                    runtime = Runtime(project, supervisor, core.store, core.bus, request_shutdown=shutdown.request)
                     async with trio.open_nursery() as serving:
                         serving.start_soon(_serve_stdio, runtime)
                         await shutdown.requested.wait()

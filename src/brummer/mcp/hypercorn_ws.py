@@ -21,6 +21,7 @@ in its place (for HTTP/1.1 and HTTP/2 connections alike). What it changes, and w
 from __future__ import annotations
 
 import dataclasses
+from typing import cast
 
 import hypercorn.protocol.h2
 import hypercorn.protocol.h11
@@ -32,6 +33,8 @@ from wsproto.events import CloseConnection, Message, Ping
 from wsproto.frame_protocol import CloseReason
 
 ABORT = "brummer.websocket.abort"  # an ASGI message our server understands: drop this client now
+# ... as the app sends it: our own extension of the ASGI events, so not one of the types hypercorn declares
+ABORT_MESSAGE = cast(ASGISendEvent, {"type": ABORT})
 CLOSE_TIMEOUT = 5.0  # seconds a client gets to answer our close frame before the connection is ended
 
 

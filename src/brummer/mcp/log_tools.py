@@ -12,6 +12,8 @@ import dataclasses
 from typing import Any
 
 from brummer.logs import reading
+from brummer.logs.kinds import Level, Stream, as_level
+from brummer.logs.patterns import Pattern
 from brummer.logs.query import TailResult
 from brummer.mcp import text
 from brummer.mcp.tools import Answer, compile_pattern, known_process
@@ -24,7 +26,7 @@ MARK = 100  # room for the mark a clipped line ends with, so that a compact text
 def _line_brief(line: reading.ShownLine) -> dict[str, Any]:
     """A log line as a compact answer has it: seq, process and text (and its stream unless stdout)."""
     row: dict[str, Any] = {"seq": line.seq, "process": line.process, "text": line.text}
-    if line.stream != "stdout":
+    if line.stream != Stream.STDOUT:
         row["stream"] = line.stream
     if line.length is not None:
         row["length"] = line.length
@@ -67,7 +69,10 @@ async def _lines(
     detail: bool,
     max_line_chars: int | None,
     what: str = "lines",
-    **filters: Any,
+    *,
+    stream: Stream | None = None,
+    level: Level | None = None,
+    pattern: Pattern | None = None,
 ) -> Answer:
     """A page of log lines as an answer: with ``detail`` every field of up to ``limit`` lines (about 1 MiB at
     most); else the lines that fit ``text.ANSWER_BYTES``, with ``seq``, ``process`` and ``text``."""
@@ -76,7 +81,9 @@ async def _lines(
     forward = since is not None
     clip = max_line_chars or (reading.LINE_CHARS if detail else text.LINE_WIDTH)
     budget = reading.ANSWER_CHARS if detail else COMPACT_READ
-    result = await runtime.store.read(name, since=since, limit=limit, budget=budget, clip=clip, **filters)
+    result = await runtime.store.read(
+        name, since=since, limit=limit, budget=budget, clip=clip, stream=stream, level=level, pattern=pattern
+    )
     if detail:
         lines, rows = await reading.show_all(result.lines, clip)
     else:
@@ -110,7 +117,10 @@ async def logs_tail(
     max_line_chars: int | None = None,
     detail: bool = False,
 ) -> Answer:
-    return await _lines(runtime, name, since, limit, detail, max_line_chars, stream=stream, level=level)
+    # the schema let only stdout, stderr and the four levels through
+    stream_ = Stream(stream) if stream is not None else None
+    level_ = as_level(level) if level is not None else None
+    return await _lines(runtime, name, since, limit, detail, max_line_chars, stream=stream_, level=level_)
 
 
 async def logs_search(

@@ -9,7 +9,7 @@ from typing import Any
 from brummer.mcp import text
 from brummer.mcp.tools import PROXY_OFF, Answer, compile_pattern, known_process
 from brummer.proxy import queries
-from brummer.proxy.recorder import ProxyRecord, size_text
+from brummer.proxy.record import ProxyRecord, size_text
 from brummer.runtime import Runtime
 
 

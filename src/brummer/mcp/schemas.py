@@ -15,9 +15,11 @@ Plain data, no SDK types, so the tools and their tests do not need the SDK.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Any
 
+from brummer.logs.kinds import LEVELS, OUTPUT
 from brummer.logs.reading import MAX_LINE_CHARS
 from brummer.supervise.state import ProcState
 
@@ -27,6 +29,16 @@ TOOLS_LIST_BYTES = 12 * 1024  # the whole tools/list answer as sent, browser too
 CORE_TOOLS_LIST_BYTES = 8 * 1024  # the same without the five browser tools
 MAX_LINES = 10_000  # one logs_tail/logs_search answer (also bounded in size: reading.ANSWER_CHARS)
 MAX_WAIT = 600.0
+
+
+class WaitCondition(enum.StrEnum):
+    """What ``wait_for`` waits for."""
+
+    READY = "ready"
+    EXITED = "exited"
+    URL = "url"
+    LOG = "log"
+
 
 STATES = [str(state) for state in ProcState]  # idle: never started; pending: waiting for its dependencies
 STATE: Schema = {"enum": STATES}
@@ -134,8 +146,8 @@ TOOLS: tuple[ToolSpec, ...] = (
                 "name": NAME,
                 "since": SINCE,
                 **LINE_READING,
-                "stream": {"enum": ["stdout", "stderr"]},
-                "level": {"enum": ["debug", "info", "warn", "error"], "description": "This level or above"},
+                "stream": {"enum": [str(stream) for stream in OUTPUT]},
+                "level": {"enum": list(LEVELS), "description": "This level or above"},
             }
         ),
         LINES_ANSWER,
@@ -197,7 +209,7 @@ TOOLS: tuple[ToolSpec, ...] = (
         _input(
             {
                 "name": NAME,
-                "condition": {"enum": ["ready", "exited", "url", "log"]},
+                "condition": {"enum": [str(condition) for condition in WaitCondition]},
                 "pattern": PATTERN | {"description": "RE2 regex: needed for log; for url, URLs matching it"},
                 "timeout_s": {"type": "number", "minimum": 0, "maximum": MAX_WAIT, "default": 30},
             },

@@ -19,16 +19,17 @@ import functools
 import logging
 import secrets
 import socket
-from typing import Any, cast
+from typing import cast
 
 import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve
+from hypercorn.typing import ASGIFramework
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
 from brummer import registry
 from brummer.errors import AlreadyRunningError, MCPServerError
-from brummer.logs.urls import is_loopback
+from brummer.loopback import is_loopback, mcp_host_refusal
 from brummer.mcp import hypercorn_ws
 from brummer.mcp.adapter import Subscribers, build_server
 from brummer.mcp.asgi import McpApp
@@ -48,22 +49,20 @@ async def serve_mcp(
     *,
     registration: registry.Registration | None = None,
     port: int | None = None,
-    echo: bool = False,
-    task_status: trio.TaskStatus[dict[str, str]] = trio.TASK_STATUS_IGNORED,
+    task_status: trio.TaskStatus[registry.McpUrls] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve MCP for ``runtime`` until the bus closes or this is cancelled; reports ``{"ws": url, "http": url}``.
+    """Serve MCP for ``runtime`` until the bus closes or this is cancelled; reports its ``McpUrls``.
 
-    ``registration`` is brummer up's registry entry; ``port`` overrides the ``mcp_port`` setting; ``echo`` adds the
-    benchmark's bare ``/echo`` WebSocket route.
+    ``registration`` is brummer up's registry entry; ``port`` overrides the ``mcp_port`` setting.
     """
     settings = runtime.project.settings
     host = settings.mcp_host
-    if not is_loopback(host) and not settings.allow_remote:
-        raise MCPServerError(f"refusing to serve MCP on {host}: only loopback unless allow_remote is set")
+    if (refusal := mcp_host_refusal(host, settings.allow_remote)) is not None:
+        raise MCPServerError(refusal)
     async with contextlib.AsyncExitStack() as stack:
         if registration is None:
             registration = stack.enter_context(await _claim(runtime))
-        await _serve(runtime, registration, settings.mcp_port if port is None else port, echo, task_status)
+        await _serve(runtime, registration, settings.mcp_port if port is None else port, task_status)
 
 
 async def _claim(runtime: Runtime) -> registry.Registration:
@@ -77,27 +76,28 @@ async def _serve(
     runtime: Runtime,
     registration: registry.Registration,
     port: int,
-    echo: bool,
-    task_status: trio.TaskStatus[dict[str, str]],
+    task_status: trio.TaskStatus[registry.McpUrls],
 ) -> None:
     host = runtime.project.settings.mcp_host
     token = secrets.token_urlsafe(32)
     sock = bind(host, port)
     try:
         address, bound = sock.getsockname()[:2]
-        name = f"[{host}]" if ":" in host else host
-        urls = {"ws": f"ws://{name}:{bound}/ws", "http": f"http://{name}:{bound}/mcp"}
+        urls = registry.McpUrls.at(host, bound)
         subscribers = Subscribers()
         server = build_server(runtime, subscribers)
         # Host and Origin are checked by our guard, for /mcp and /ws alike; the SDK checks the body size first.
         manager = StreamableHTTPSessionManager(app=server, security_settings=None, max_request_body_size=MAX_MESSAGE)
         slow = SlowReaders(runtime.store.note)
-        app = McpApp(token, server, manager.handle_request, slow, check_host=is_loopback(host), echo=echo)
+        # The SDK's app is typed with starlette's ASGI types (mutable mappings), hypercorn and our guard with
+        # hypercorn's (TypedDicts): the same dicts at run time.
+        http = cast(ASGIFramework, manager.handle_request)
+        app = McpApp(token, server, http, slow, check_host=is_loopback(host))
         with runtime.bus.subscribe("mcp") as events, foreign_logs_to_notes(runtime.store, token):
             async with manager.run(), trio.open_nursery() as nursery:
                 await nursery.start(subscribers.serve)
-                config = _config(sock.detach())  # hypercorn adopts the bound socket (and closes it)
-                await nursery.start(functools.partial(serve, cast(Any, app), config))  # hypercorn's ASGI types
+                config = hypercorn_config(sock.detach())  # hypercorn adopts the bound socket (and closes it)
+                await nursery.start(functools.partial(serve, app, config))
                 registration.publish_mcp(token, registry.loopback_urls(address, bound), urls)
                 runtime.mcp_urls = urls
                 task_status.started(urls)
@@ -105,7 +105,7 @@ async def _serve(
                 nursery.cancel_scope.cancel(reason="brummer is shutting down")
     finally:
         sock.close()  # a no-op once hypercorn has it
-        runtime.mcp_urls = {}
+        runtime.mcp_urls = None
         registration.withdraw_mcp()
 
 
@@ -128,7 +128,9 @@ def bind(host: str, port: int) -> socket.socket:
     raise MCPServerError(f"no free port for MCP on {host} in {port}-{last} ({why}); choose one with --mcp-port")
 
 
-def _config(fd: int) -> Config:
+def hypercorn_config(fd: int) -> Config:
+    """hypercorn's configuration for a server on the bound socket ``fd`` (``scripts/bench_mcp.py`` serves its echo
+    baseline with it too)."""
     hypercorn_ws.install()  # frames over the limit are refused before they are buffered; slow readers can be dropped
     config = Config()
     config.bind = [f"fd://{fd}"]

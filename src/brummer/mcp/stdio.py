@@ -17,20 +17,17 @@ while the SDK serves it points fd 1 at stderr so a stray print cannot corrupt th
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import trio
 
 from brummer import registry
 from brummer.config import ProjectSpec, discover_project
-from brummer.mcp.frames import MAX_MESSAGE as MAX_LINE
 from brummer.mcp.frames import TooBig
+from brummer.mcp.stdio_lines import Lines, claim_stdio
 
 MAX_MESSAGE = 32 * 1024 * 1024  # a log dump of 16 MiB fits with room for its JSON escaping
-UP_WAIT = 15.0  # how long to wait for a starting brummer up's MCP server
 
 
 async def run_stdio(directory: Path) -> int:
@@ -39,13 +36,10 @@ async def run_stdio(directory: Path) -> int:
     up = registry.find_up(project.root)
     if up is None:
         return await serve_headless(project)
-    if up.mcp is registry.McpState.STARTING:
-        settled: registry.Entry | None = up  # as it is, if the wait times out
-        with trio.move_on_after(UP_WAIT):
-            settled = await registry.wait_for_mcp(up)
-        if settled is None:  # it went away while we waited: the project is free
-            return await serve_headless(project)
-        up = settled
+    settled = await registry.settled(up)
+    if settled is None:  # it went away while we waited for its MCP server: the project is free
+        return await serve_headless(project)
+    up = settled
     who = f"{up.describe()} runs this project"
     if up.mcp is registry.McpState.OFF:
         _say(f"{who} without MCP (--no-mcp); restart it with MCP")
@@ -123,78 +117,6 @@ async def relay(found: registry.Entry) -> int | None:
         _say(f"cannot reach {found.ws}: {exc}")
         return None
     return 1 if gone else 0
-
-
-@contextlib.contextmanager
-def claim_stdio() -> Iterator[tuple[trio.lowlevel.FdStream, trio.lowlevel.FdStream]]:
-    """stdin and stdout for protocol messages only.
-
-    We get private copies of fd 0 and 1 (as non-blocking, cancellable streams); meanwhile fd 0 reads /dev/null and
-    fd 1 writes to stderr, so neither a child nor a stray print can touch the wire. Everything is restored on exit.
-    """
-    sys.stdout.flush()
-    saved = os.dup(0), os.dup(1)
-    stdin, stdout = trio.lowlevel.FdStream(os.dup(0)), trio.lowlevel.FdStream(os.dup(1))
-    null = os.open(os.devnull, os.O_RDONLY)
-    try:
-        os.dup2(null, 0)
-        os.dup2(2, 1)
-        yield stdin, stdout
-    finally:
-        os.close(null)
-        stdin.close()
-        stdout.close()
-        os.dup2(saved[0], 0)
-        os.dup2(saved[1], 1)
-        os.close(saved[0])
-        os.close(saved[1])
-
-
-class Lines:
-    """Newline-delimited messages from a byte stream (stdio framing); blank lines are skipped.
-
-    A line over ``limit`` bytes is not kept: ``next`` gives ``TooBig`` as soon as it is seen, and the rest of it is
-    dropped as it arrives. Each byte is looked at once, however long the line.
-    """
-
-    def __init__(self, stream: trio.abc.ReceiveStream, limit: int = MAX_LINE) -> None:
-        self._stream = stream
-        self._limit = limit
-        self._buffer = bytearray()
-        self._scanned = 0  # bytes of the buffer known to hold no newline
-        self._skipping = False  # inside a line that was too long
-        self._eof = False
-
-    async def next(self) -> str | TooBig | None:
-        """The next line without its newline, ``TooBig``, or None at end of input."""
-        while True:
-            end = self._buffer.find(b"\n", self._scanned)
-            if end >= 0:
-                line = bytes(self._buffer[:end]).strip()
-                del self._buffer[: end + 1]
-                self._scanned = 0
-                if self._skipping:
-                    self._skipping = False
-                elif line:
-                    return line.decode("utf-8", "replace")
-                continue
-            self._scanned = len(self._buffer)
-            if len(self._buffer) > self._limit or (self._skipping and self._buffer):
-                self._buffer.clear()
-                self._scanned = 0
-                if not self._skipping:
-                    self._skipping = True
-                    return TooBig(self._limit)
-            if self._eof:
-                rest = bytes(self._buffer).strip()
-                self._buffer.clear()
-                self._scanned = 0
-                return rest.decode("utf-8", "replace") if rest else None
-            chunk = await self._stream.receive_some(65536)
-            if chunk:
-                self._buffer += chunk
-            else:
-                self._eof = True
 
 
 async def serve_headless(project: ProjectSpec) -> int:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
+from brummer.logs.kinds import Stream
 from brummer.logs.reading import ShownLine
 from brummer.supervise.state import ProcessInfo
 
@@ -140,7 +141,7 @@ def process_line(info: ProcessInfo, now: float) -> str:
 
 
 def log_row(line: ShownLine, width: int = LINE_WIDTH) -> str:
-    where = line.process if line.stream == "stdout" else f"{line.process} {line.stream}"
+    where = line.process if line.stream == Stream.STDOUT else f"{line.process} {line.stream}"
     return f"{line.seq} [{where}] {clip(line.plain, width)}"
 
 

@@ -19,8 +19,8 @@ import trio
 from brummer.errors import PatternError, ProcessControlError, ToolError
 from brummer.logs import patterns
 from brummer.logs.error_book import ErrorGroup
+from brummer.logs.kinds import BRUMMER
 from brummer.logs.patterns import Pattern
-from brummer.logs.store import BRUMMER
 from brummer.mcp import text
 from brummer.runtime import Runtime
 from brummer.supervise.state import ProcessInfo, ProcState

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Literal
 
 import trio
 
@@ -16,21 +17,24 @@ from brummer.errors import ToolError
 from brummer.logs import reading
 from brummer.logs.patterns import Pattern
 from brummer.mcp import text
+from brummer.mcp.schemas import WaitCondition
 from brummer.mcp.tools import Answer, Progress, compile_pattern, known_process, one_process
 from brummer.runtime import Runtime
 from brummer.supervise.state import ProcessInfo, ProcState
 
 PROGRESS_EVERY = 1.0
-DONE = {"ready": "is ready", "exited": "has exited", "url": "announced a URL", "log": "printed a matching line"}
-NOT_YET = {"ready": "become ready", "exited": "exited", "url": "announced a URL", "log": "printed a matching line"}
-BEFORE = {"ready": "became ready", "exited": "exited", "url": "announced a URL", "log": "printed a matching line"}
+READY, EXITED, URL, LOG = WaitCondition.READY, WaitCondition.EXITED, WaitCondition.URL, WaitCondition.LOG
+Reason = Literal["met", "timeout", "ended", "not-running"]  # the answer's ``reason``
+DONE = {READY: "is ready", EXITED: "has exited", URL: "announced a URL", LOG: "printed a matching line"}
+NOT_YET = {READY: "become ready", EXITED: "exited", URL: "announced a URL", LOG: "printed a matching line"}
+BEFORE = {READY: "became ready", EXITED: "exited", URL: "announced a URL", LOG: "printed a matching line"}
 NEXT_RUN = (ProcState.PENDING, ProcState.STARTING, ProcState.BACKING_OFF)
 
 
 class _Check:
     """One wait: knows the condition and remembers how far the log has been searched."""
 
-    def __init__(self, runtime: Runtime, name: str, condition: str, regex: Pattern | None) -> None:
+    def __init__(self, runtime: Runtime, name: str, condition: WaitCondition, regex: Pattern | None) -> None:
         self.runtime = runtime
         self.name = name
         self.condition = condition
@@ -43,11 +47,11 @@ class _Check:
 
     async def met(self, info: ProcessInfo) -> str | None:
         """What satisfied the condition (a URL, a line, a state), or None."""
-        if self.condition == "ready":
+        if self.condition is READY:
             return str(info.state) if info.ready else None
-        if self.condition == "exited":
+        if self.condition is EXITED:
             return (info.describe_exit() or str(info.state)) if info.state.ended else None
-        if self.condition == "url":
+        if self.condition is URL:
             urls = self.runtime.store.urls(self.name).get(self.name, [])
             return next((url for url in urls if self.regex is None or self.regex.search(url)), None)
         return await self._line()
@@ -60,7 +64,7 @@ class _Check:
         self.cursor = max(self.cursor, found.next)
         return reading.show(found.lines[0]).text if found.lines else None
 
-    def hopeless(self, info: ProcessInfo) -> str | None:
+    def hopeless(self, info: ProcessInfo) -> Reason | None:
         """Why the condition can no longer come true without someone starting the process, or None."""
         if info.active:
             return None
@@ -78,13 +82,15 @@ async def wait_for(
     progress: Progress | None = None,
 ) -> Answer:
     known_process(runtime, name)
-    if condition == "log" and pattern is None:
+    wanted = WaitCondition(condition)  # the schema let only these through
+    if wanted is LOG and pattern is None:
         raise ToolError("condition=log needs a pattern (a regex the line must match)")
-    if pattern is not None and condition in ("ready", "exited"):
+    if pattern is not None and wanted in (READY, EXITED):
         raise ToolError(f"pattern only applies to condition=log or url, not {condition}; leave it out")
-    check = _Check(runtime, name, condition, await compile_pattern(pattern) if pattern is not None else None)
+    check = _Check(runtime, name, wanted, await compile_pattern(pattern) if pattern is not None else None)
     began = trio.current_time()
-    reason, match = "timeout", None
+    reason: Reason = "timeout"
+    match = None
     next_progress = began + PROGRESS_EVERY
     with trio.move_on_after(timeout_s):
         while True:
@@ -112,13 +118,15 @@ async def wait_for(
         "match": match,
         "process": one_process(runtime, info, time.time(), detail),
     }
-    return Answer(_say(name, condition, reason, waited, match, info), data)
+    return Answer(_say(name, wanted, reason, waited, match, info), data)
 
 
-def _say(name: str, condition: str, reason: str, waited: float, match: str | None, info: ProcessInfo) -> str:
+def _say(
+    name: str, condition: WaitCondition, reason: Reason, waited: float, match: str | None, info: ProcessInfo
+) -> str:
     status = text.process_line(info, time.time())
     if reason == "met":
-        detail = f": {text.clip(match or '', 500)}" if condition in ("url", "log") else ""
+        detail = f": {text.clip(match or '', 500)}" if condition in (URL, LOG) else ""
         return f"{name} {DONE[condition]} (after {waited:g}s){detail}\n{status}"
     if reason == "timeout":
         return f"timed out after {waited:g}s: {name} has not {NOT_YET[condition]} yet\n{status}"

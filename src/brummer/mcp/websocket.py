@@ -15,16 +15,16 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import trio
+from hypercorn.typing import ASGIReceiveCallable as Receive
+from hypercorn.typing import ASGISendCallable as Send
+from hypercorn.typing import WebsocketScope
 from mcp.server.lowlevel import Server
 
 from brummer.mcp.bridge import serve_messages
-from brummer.mcp.hypercorn_ws import ABORT
-
-if TYPE_CHECKING:
-    from brummer.mcp.asgi import Receive, Scope, Send
+from brummer.mcp.hypercorn_ws import ABORT_MESSAGE
 
 SUBPROTOCOL = "mcp"
 OUTBOX = 4 * 1024 * 1024  # characters queued for one client before a sender waits for it (one frame may be larger)
@@ -79,20 +79,22 @@ class Outbox:
                 await self._wake.wait()
             text = self._frames.popleft()
             self.size -= len(text)
-            await send({"type": "websocket.send", "text": text})
+            await send({"type": "websocket.send", "text": text, "bytes": None})
             self._moved.set()
             self._moved = trio.Event()
 
 
-async def serve_websocket(scope: Scope, receive: Receive, send: Send, server: Server[Any], slow: SlowReaders) -> None:
+async def serve_websocket(
+    scope: WebsocketScope, receive: Receive, send: Send, server: Server[Any], slow: SlowReaders
+) -> None:
     """Run one MCP connection over an ASGI WebSocket until the client goes away (or is dropped)."""
     if (await receive())["type"] != "websocket.connect":
         return
-    offered = scope.get("subprotocols") or []
+    offered = list(scope.get("subprotocols") or ())
     if offered and SUBPROTOCOL not in offered:
         await send({"type": "websocket.close", "code": 1002, "reason": f"subprotocol {SUBPROTOCOL!r} required"})
         return
-    await send({"type": "websocket.accept", "subprotocol": SUBPROTOCOL if offered else None})
+    await send({"type": "websocket.accept", "subprotocol": SUBPROTOCOL if offered else None, "headers": []})
     outbox = Outbox()
 
     async def next_frame() -> str | None:
@@ -110,20 +112,10 @@ async def serve_websocket(scope: Scope, receive: Receive, send: Send, server: Se
         await outbox.stalled.wait()
         client = scope.get("client")
         slow.dropped(f"{client[0]}:{client[1]}" if client else "?", outbox.size)
-        await send({"type": ABORT})  # its disconnect follows, and ends serve_messages
+        await send(ABORT_MESSAGE)  # its disconnect follows, and ends serve_messages
 
     async with trio.open_nursery() as nursery:
         nursery.start_soon(outbox.pump, send)
         nursery.start_soon(drop_when_stalled)
         await serve_messages(server, next_frame, outbox.put)
         nursery.cancel_scope.cancel()
-
-
-async def serve_echo(scope: Scope, receive: Receive, send: Send) -> None:
-    """A bare WebSocket echo on the same server and guard: the baseline of ``scripts/bench_mcp.py``."""
-    if (await receive())["type"] != "websocket.connect":
-        return
-    offered = scope.get("subprotocols") or []
-    await send({"type": "websocket.accept", "subprotocol": offered[0] if offered else None})
-    while (message := await receive())["type"] == "websocket.receive":
-        await send({"type": "websocket.send", "text": message.get("text"), "bytes": message.get("bytes")})

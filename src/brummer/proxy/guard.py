@@ -12,18 +12,17 @@ import socket
 
 import trio
 
+from brummer.loopback import local_name
 from brummer.proxy.messages import Request
 
-LOOPBACK_HOSTS = (b"localhost", b"127.0.0.1", b"[::1]")
 LINGER, LINGER_BYTES = 2.0, 4 * 1024 * 1024  # after a refusal: what the client still sends is read and dropped
 RECV = 65536
 
 
 def host_allowed(host: bytes) -> bool:
-    """Loopback names only, any port (an HTTP/1.0 request may have no Host at all)."""
+    """Names of this machine only (``loopback.local_name``), any port (an HTTP/1.0 request may have no Host)."""
     name = host if host.endswith(b"]") else host.rsplit(b":", 1)[0]
-    name = name.lower()
-    return not name or name in LOOPBACK_HOSTS or name.endswith(b".localhost")
+    return not name or local_name(name.decode("latin-1"))
 
 
 def origin_form(req: Request, proxy_port: int) -> bool:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from brummer.logs.patterns import Pattern
-from brummer.proxy.recorder import ProxyRecord, Recorder
+from brummer.proxy.record import ProxyRecord
+from brummer.proxy.recorder import Recorder
 
 STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx", "error")
 MASKED = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})

@@ -17,7 +17,8 @@ import trio
 from brummer.proxy.hooks import LocalHandler, ProxyHooks, reserved
 from brummer.proxy.http1 import ClientConnection
 from brummer.proxy.messages import Request, ResponseReader
-from brummer.proxy.recorder import Recorder, WebSocketStats
+from brummer.proxy.record import WebSocketStats
+from brummer.proxy.recorder import Recorder
 from brummer.proxy.targets import LISTEN_HOST, Target
 from brummer.proxy.upstream import Pool
 from brummer.supervise.state import ProcessInfo

@@ -10,7 +10,7 @@ flood costs it nothing), and runs one accept loop per target until cancelled.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import trio
 
@@ -18,15 +18,26 @@ from brummer.proxy.recorder import RING, Recorder
 from brummer.proxy.targets import Target, Targets
 
 if TYPE_CHECKING:
-    from brummer.browser.telemetry import Telemetry
     from brummer.bus import Bus
     from brummer.config.spec import ProjectSpec
     from brummer.logs.store import LogStore
     from brummer.proxy.hooks import LocalHandler, ProxyHooks
     from brummer.proxy.server import Site
-    from brummer.runtime import Runtime
+    from brummer.supervise.supervisor import Supervisor
 
 WAIT = 10.0  # seconds a request waits for a restarting process before the 502 page
+
+
+class Instance(Protocol):
+    """What the proxy reads of the running instance (``runtime.Runtime`` is one): the processes' states (only when
+    an upstream refuses) and the store's URLs. A protocol, so that the runtime, which holds the ``Proxy``, and the
+    proxy do not import each other."""
+
+    @property
+    def supervisor(self) -> Supervisor: ...
+
+    @property
+    def store(self) -> LogStore: ...
 
 
 class Proxy:
@@ -42,7 +53,6 @@ class Proxy:
         self.hooks: ProxyHooks | None = None
         self.hooks_for: Callable[[Target], ProxyHooks | None] | None = None  # per target; wins over ``hooks``
         self.local: LocalHandler | None = None  # None: ``hooks.reserved`` (404 for every /__brummer__/ path)
-        self.telemetry: Telemetry | None = None  # the browser telemetry (``brummer.browser``), when installed
         self.sites: dict[Target, Site] = {}
 
     def proxy_url(self, process: str, url: str) -> str | None:
@@ -52,7 +62,7 @@ class Proxy:
     def proxy_urls(self, process: str, urls: tuple[str, ...] | list[str]) -> list[str]:
         return [proxy for url in urls if (proxy := self.proxy_url(process, url)) is not None]
 
-    def site(self, target: Target, runtime: Runtime | None) -> Site:
+    def site(self, target: Target, runtime: Instance | None) -> Site:
         site = self.sites.get(target)
         if site is None:
             from brummer.proxy.hooks import reserved
@@ -73,7 +83,7 @@ class Proxy:
 
 
 async def serve_proxy(
-    runtime: Runtime, proxy: Proxy, *, task_status: trio.TaskStatus[Proxy] = trio.TASK_STATUS_IGNORED
+    runtime: Instance, proxy: Proxy, *, task_status: trio.TaskStatus[Proxy] = trio.TASK_STATUS_IGNORED
 ) -> None:
     """Listen for every target as it appears; run until cancelled."""
     from brummer.proxy.server import serve_target  # httptools and the relay: only once the service starts
@@ -97,7 +107,7 @@ async def serve_proxy(
                 await proxy.targets.added.park()
 
 
-async def _follow_urls(runtime: Runtime, proxy: Proxy) -> None:
+async def _follow_urls(runtime: Instance, proxy: Proxy) -> None:
     """Every URL a process announces gets its target (the ports are assigned in the order URLs appear)."""
     while True:
         for process, urls in runtime.store.urls().items():

@@ -42,14 +42,13 @@ RECV = 65536
 class Upstream:
     """One connection to a target, with its response parser."""
 
-    __slots__ = ("idle_since", "raw", "reader", "recv", "reused", "send", "sock", "stream")
+    __slots__ = ("idle_since", "raw", "reader", "recv", "send", "sock", "stream")
 
     def __init__(self, raw: socket.socket, sock: trio.socket.SocketType, stream: trio.SSLStream[Any] | None) -> None:
         self.raw = raw
         self.sock = sock
         self.stream = stream
         self.reader = ResponseReader()
-        self.reused = False
         self.idle_since = 0.0
         self.recv: Callable[[int], Awaitable[bytes]]
         self.send: Callable[[bytes], Awaitable[None]]
@@ -99,7 +98,6 @@ class Pool:
         while self.idle:
             up = self.idle.pop()
             if now - up.idle_since < IDLE_LIMIT and not up.closed_by_peer():
-                up.reused = True
                 return up
             up.close()
         return None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from brummer.proxy.recorder import WebSocketStats
+from brummer.proxy.record import WebSocketStats
 from brummer.proxy.upstream import RECV, Upstream, send_all
 
 if TYPE_CHECKING:

@@ -12,21 +12,23 @@ folder, which a cloned repository controls. Per project (keyed by its real path)
 Writers: ``claim`` (brummer up: lock first, then entry), ``register`` (headless brummer mcp: entry now, lock when
 its agent first starts a process). Readers: ``entries(root)`` / ``entries()`` (every believed entry of a project, or
 of the user: ``brummer ps --dir X``, ``ps --all``, ``mcp --all``), ``find_up(root)`` (the project's brummer up),
-``wait_for_mcp`` and ``location()`` (the directory, to watch for instances coming and going).
+``settled`` / ``wait_for_mcp`` (an entry once its MCP server has started) and ``location()`` (the directory, to
+watch for instances coming and going).
 
 Stdlib and trio only: ``brummer mcp`` reads the registry before it knows whether it needs the MCP SDK at all.
 """
 
-from brummer.registry.entry import Entry, Kind, McpState, loopback_urls, project_key
+from brummer.registry.entry import Entry, Kind, McpState, McpUrls, loopback_urls, project_key
 from brummer.registry.folder import Folder, location
 from brummer.registry.instance import Registration, claim, holder, register
-from brummer.registry.lookup import entries, find_up, wait_for_mcp
+from brummer.registry.lookup import entries, find_up, settled, wait_for_mcp
 
 __all__ = [
     "Entry",
     "Folder",
     "Kind",
     "McpState",
+    "McpUrls",
     "Registration",
     "claim",
     "entries",
@@ -36,5 +38,6 @@ __all__ = [
     "loopback_urls",
     "project_key",
     "register",
+    "settled",
     "wait_for_mcp",
 ]

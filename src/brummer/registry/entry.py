@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from brummer.loopback import loopback_ip
+
 FORMAT = 1
 SLUG_MAX = 32
 
@@ -40,6 +42,20 @@ class McpState(StrEnum):
     ON = "on"  # listening on the loopback addresses ws and http, with token
     DOWN = "down"  # did not start (no free port, ...) or stopped: see that brummer's output
     REMOTE = "remote"  # bound to a non-loopback address only (--allow-remote): registry clients do not connect
+
+
+@dataclass(frozen=True, slots=True)
+class McpUrls:
+    """Where an MCP server answers: its WebSocket (``/ws``) and its Streamable HTTP endpoint (``/mcp``)."""
+
+    ws: str
+    http: str
+
+    @classmethod
+    def at(cls, host: str, port: int) -> McpUrls:
+        """The URLs of a server bound to ``host`` (an IP literal, or a name) and ``port``."""
+        name = f"[{host}]" if ":" in host and not host.startswith("[") else host
+        return cls(f"ws://{name}:{port}/ws", f"http://{name}:{port}/mcp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,13 +169,12 @@ def _loopback_url(url: str | None, scheme: str, path: str) -> bool:
         return False
     try:
         parts = urlsplit(url)
-        host = ipaddress.ip_address(parts.hostname or "")
         port = parts.port
     except ValueError:
         return False
     return (
         parts.scheme == scheme
-        and host.is_loopback
+        and loopback_ip(parts.hostname or "")
         and port is not None
         and 0 < port < 65536
         and parts.path == path
@@ -167,7 +182,7 @@ def _loopback_url(url: str | None, scheme: str, path: str) -> bool:
     )
 
 
-def loopback_urls(host: str, port: int) -> dict[str, str] | None:
+def loopback_urls(host: str, port: int) -> McpUrls | None:
     """The registry's addresses for a server bound to ``host``: itself if loopback, the loopback address of its
     family for a wildcard bind; None if it listens on another address only."""
     address = ipaddress.ip_address(host.strip("[]"))
@@ -175,8 +190,7 @@ def loopback_urls(host: str, port: int) -> dict[str, str] | None:
         address = ipaddress.ip_address("::1" if address.version == 6 else "127.0.0.1")
     if not address.is_loopback:
         return None
-    name = f"[{address}]" if address.version == 6 else str(address)
-    return {"ws": f"ws://{name}:{port}/ws", "http": f"http://{name}:{port}/mcp"}
+    return McpUrls.at(str(address), port)
 
 
 def project_key(root: Path) -> str:

@@ -23,7 +23,7 @@ import trio
 from brummer import __version__
 from brummer.errors import AlreadyRunningError
 from brummer.registry import identity
-from brummer.registry.entry import Entry, Kind, McpState, entry_name, lock_name, mcp_lock_name, project_key
+from brummer.registry.entry import Entry, Kind, McpState, McpUrls, entry_name, lock_name, mcp_lock_name, project_key
 from brummer.registry.folder import Folder
 from brummer.registry.lookup import believe
 
@@ -77,12 +77,12 @@ class Registration:
         fcntl.flock(fd, fcntl.LOCK_EX)  # we hold the project lock: nobody else takes this one
         self._mcp_lock = fd
 
-    def publish_mcp(self, token: str, urls: dict[str, str] | None, remote: dict[str, str]) -> None:
+    def publish_mcp(self, token: str, urls: McpUrls | None, remote: McpUrls) -> None:
         """The MCP server listens: ``urls`` are its loopback addresses (None: it listens on ``remote`` only)."""
         if urls is None:
-            self.update(mcp=McpState.REMOTE, token=token, ws=remote["ws"], http=remote["http"])
+            self.update(mcp=McpState.REMOTE, token=token, ws=remote.ws, http=remote.http)
         else:
-            self.update(mcp=McpState.ON, token=token, ws=urls["ws"], http=urls["http"])
+            self.update(mcp=McpState.ON, token=token, ws=urls.ws, http=urls.http)
         self.mcp_settled()
 
     def withdraw_mcp(self) -> None:

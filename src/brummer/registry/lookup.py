@@ -14,8 +14,10 @@ from pathlib import Path
 import trio
 
 from brummer.registry import identity
-from brummer.registry.entry import Entry, Kind, from_json, mcp_lock_name, project_key
+from brummer.registry.entry import Entry, Kind, McpState, from_json, mcp_lock_name, project_key
 from brummer.registry.folder import Folder
+
+MCP_START_WAIT = 15.0  # how long a client waits for a starting brummer up's MCP server
 
 
 def believe(folder: Folder, name: str) -> Entry | None:
@@ -49,6 +51,17 @@ def entries(root: Path | None = None) -> list[Entry]:
 def find_up(root: Path) -> Entry | None:
     """The running ``brummer up`` of the project at ``root`` (the one holding its lock), or None."""
     return next((e for e in entries(root) if e.kind is Kind.UP and e.runs and e.pid != os.getpid()), None)
+
+
+async def settled(entry: Entry, within: float = MCP_START_WAIT) -> Entry | None:
+    """``entry`` once its MCP server is no longer starting (as it was if that takes over ``within`` seconds); None if
+    that brummer went away meanwhile. What ``brummer mcp`` and the remote commands do before they connect."""
+    if entry.mcp is not McpState.STARTING:
+        return entry
+    found: Entry | None = entry
+    with trio.move_on_after(within):
+        found = await wait_for_mcp(entry)
+    return found
 
 
 async def wait_for_mcp(entry: Entry) -> Entry | None:

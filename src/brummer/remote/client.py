@@ -161,10 +161,6 @@ class Session:
         await self._ws.aclose()
 
 
-async def _parse_in_thread(frame: str) -> Any:
-    return await trio.to_thread.run_sync(json.loads, frame)
-
-
 @contextlib.asynccontextmanager
 async def open_session(url: str, token: str, *, on_notification: Notified | None = None) -> AsyncIterator[Session]:
     """A session on ``url`` (an instance's loopback ``ws://`` address) with its bearer token.

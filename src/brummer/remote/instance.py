@@ -16,13 +16,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import trio
-
 from brummer import registry
 from brummer.errors import NoInstanceError, ToolError
 from brummer.remote.client import ConnectionLost, RpcError, Session, ToolResult, open_session
 
-UP_WAIT = 15.0  # how long to wait for a starting brummer up's MCP server
 UNKNOWN_DETAIL = "unknown argument 'detail'"  # how an instance from before compact answers refuses ``detail``
 
 
@@ -48,13 +45,10 @@ async def locate(directory: Path) -> registry.Entry:
     up = find(root)
     if up is None:
         raise NoInstanceError(f"no brummer up runs {root}; start one with {start_hint(root)}")
-    if up.mcp is registry.McpState.STARTING:
-        settled: registry.Entry | None = up
-        with trio.move_on_after(UP_WAIT):
-            settled = await registry.wait_for_mcp(up)
-        if settled is None:
-            raise NoInstanceError(f"the brummer up of {up.project} went away; start one with {start_hint(root)}")
-        up = settled
+    settled = await registry.settled(up)
+    if settled is None:
+        raise NoInstanceError(f"the brummer up of {up.project} went away; start one with {start_hint(root)}")
+    up = settled
     who = f"{up.describe()} runs {up.project}"
     if up.mcp is registry.McpState.OFF:
         raise NoInstanceError(f"{who} without MCP (--no-mcp), which remote commands need; restart it with MCP")

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 import trio
 
 from brummer.errors import BrummerError, NoInstanceError
+from brummer.logs.kinds import LEVELS, Stream, level_rank
 from brummer.remote.client import ConnectionLost, RpcError
 from brummer.remote.instance import Instance, connect
 from brummer.remote.show import clean, write
@@ -30,7 +32,6 @@ from brummer.ui.plain import PlainFormatter
 
 LOGS = "brummer://logs/"
 PAGE = 2000  # lines per read while catching up
-LEVELS = ("debug", "info", "warn", "error")
 RETRY = (0.2, 0.5, 1.0, 2.0, 5.0)  # seconds between reconnection attempts (or sooner, woken by the registry)
 NO_RESOURCE_POLL = 1.0  # brummer's own log has no resource to listen to: look this often while following it
 
@@ -62,16 +63,17 @@ class Printer:
                 continue
             text = clean(line.get("text", ""))
             when, process, stream = float(line.get("time", 0)), str(line.get("process", "?")), line.get("stream")
-            if stream == "brummer":
+            if stream == Stream.BRUMMER:
                 out.append(self.fmt.say(process, text, when=when))
             else:
-                out.append(self.fmt.prefix(when, process, "!" if stream == "stderr" else "|") + text + "\n")
+                out.append(self.fmt.prefix(when, process, "!" if stream == Stream.STDERR else "|") + text + "\n")
         write("".join(out))
 
 
-def _keep(level: str | None) -> Any:
-    rank = LEVELS.index(level) if level in LEVELS else 0
-    return lambda line: LEVELS.index(line.get("level", "info")) >= rank if line.get("level") in LEVELS else True
+def _keep(level: str | None) -> Callable[[dict[str, Any]], bool]:
+    """Which lines of a search to print (``logs_search`` has no level filter); a line of no known level is kept."""
+    rank = level_rank(level) if level in LEVELS else 0
+    return lambda line: level_rank(line["level"]) >= rank if line.get("level") in LEVELS else True
 
 
 async def _read(instance: Instance, query: Query, since: int | None, limit: int) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 import trio
 
 from brummer.config.spec import Condition, ProcessSpec, ProjectSpec, ReadyCheck
-from brummer.logs.store import BRUMMER, LogStore
+from brummer.logs.kinds import Stream
+from brummer.logs.store import LogStore
 from brummer.smoke.result import TAIL_LINES, CheckResult, CheckStatus
 from brummer.supervise.state import ProcessInfo, ProcState, signal_name
 from brummer.supervise.supervisor import Supervisor
@@ -43,7 +44,7 @@ def url_env(infos: Iterable[ProcessInfo]) -> dict[str, str]:
 def output_tail(store: LogStore, process: str, after: int = 0) -> tuple[str, ...]:
     """The last lines ``process`` wrote after sequence number ``after`` (brummer's own notes left out)."""
     lines = store.tail(process, limit=TAIL_LINES * 2).lines
-    kept = [line.plain for line in lines if line.seq > after and line.stream != BRUMMER]
+    kept = [line.plain for line in lines if line.seq > after and line.stream != Stream.BRUMMER]
     return tuple(kept[-TAIL_LINES:])
 
 

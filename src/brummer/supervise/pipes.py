@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import trio
 
+from brummer.logs.kinds import Stream
 from brummer.logs.lines import LineSplitter
 from brummer.logs.store import LogStore
 
@@ -25,12 +26,14 @@ async def read_pipes(
     words are kept; cancelled by it once the process tree is gone), then set ``done``."""
     with scope:
         async with trio.open_nursery() as readers:
-            readers.start_soon(read_pipe, proc.stdout, store, process, "stdout", run)
-            readers.start_soon(read_pipe, proc.stderr, store, process, "stderr", run)
+            readers.start_soon(read_pipe, proc.stdout, store, process, Stream.STDOUT, run)
+            readers.start_soon(read_pipe, proc.stderr, store, process, Stream.STDERR, run)
     done.set()
 
 
-async def read_pipe(stream: trio.abc.ReceiveStream | None, store: LogStore, process: str, name: str, run: int) -> None:
+async def read_pipe(
+    stream: trio.abc.ReceiveStream | None, store: LogStore, process: str, name: Stream, run: int
+) -> None:
     if stream is None:
         return
     splitter = LineSplitter()

@@ -29,7 +29,7 @@ import trio
 
 from brummer.logs.store import LogStore
 from brummer.logs.urls import origin
-from brummer.supervise import ports
+from brummer.supervise import ports, whois
 from brummer.supervise.tree import RunTree
 
 WINDOW = 15.0  # seconds after a URL was printed during which a timer re-checks it
@@ -162,7 +162,7 @@ class PortWatch:
 
     def _guess(self, urls: list[str], tree: tuple[int, set[int]]) -> int | None:
         commands = [self.command]
-        commands += [shlex.join(ports.argv_of(pid)) for pid in sorted(ports.tree_pids(*tree))]
+        commands += [shlex.join(whois.argv_of(pid)) for pid in sorted(ports.tree_pids(*tree))]
         return guess_port(urls, self.env, commands)
 
 
@@ -175,11 +175,11 @@ def explain(port: int, instance: str) -> str:
         return f"port {port} is taken, but nothing listens on it now"
     strangers = sorted({s.uid for s in table if s.uid != os.getuid()})
     if strangers:
-        return f"port {port} is taken by a process of another user ({ports.user_name(strangers[0])})"
+        return f"port {port} is taken by a process of another user ({whois.user_name(strangers[0])})"
     return f"port {port} is taken by a process brummer cannot see (in another container or namespace?)"
 
 
-def _whose(holder: ports.Holder, instance: str) -> str:
+def _whose(holder: whois.Holder, instance: str) -> str:
     if holder.pid == os.getpid():
         whose = "brummer itself"
     elif holder.instance == instance:
@@ -188,7 +188,7 @@ def _whose(holder: ports.Holder, instance: str) -> str:
         where = f" in {holder.project}" if holder.project else ""
         whose = f'another brummer\'s process "{holder.process}"{where}'
     elif holder.uid != os.getuid():
-        whose = f"a process of user {ports.user_name(holder.uid)}"
+        whose = f"a process of user {whois.user_name(holder.uid)}"
     else:
         whose = "not started by brummer"
     return f"pid {holder.pid} ({holder.command}) — {whose}"

@@ -7,10 +7,9 @@ A ``ProcessController`` owns one task (``run_loop``) while the process is active
 - cancellation of the supervisor (shutdown, or any crash above it) reaches the same wait; the shielded cleanup first
   waits until every *dependent* has stopped, which is what makes shutdown run in reverse dependency order.
 
-Either way the cleanup signals the whole process group (and the run's marked escapees), gives it ``grace`` seconds
-(ended early by a second Ctrl-C: ``force``), SIGKILLs what is left, reaps, and drains the pipes so the last words of
-a dying server are kept. Waiting for the tree to be gone sleeps on pidfds and on ``force``; nothing polls it where
-the kernel can say when a process ended.
+Either way the one cleanup (``stopping.stop_run``) signals the whole process group (and the run's marked escapees),
+gives it ``grace`` seconds (ended early by a second Ctrl-C: ``force``), SIGKILLs what is left, reaps, and drains the
+pipes so the last words of a dying server are kept.
 
 A controller knows the brummer around it only through its ``ProcessContext`` (``context.py``); nobody outside
 reads its fields: ``info()`` is the one snapshot of it.
@@ -34,10 +33,9 @@ from brummer.supervise.context import ProcessContext
 from brummer.supervise.pipes import read_pipes
 from brummer.supervise.port_watch import PortWatch
 from brummer.supervise.state import ProcessInfo, ProcState, looks_one_shot, spawned_message
+from brummer.supervise.stopping import stop_run
 from brummer.supervise.tree import RunTree
 
-KILL_WAIT = 2.0  # after SIGKILL, how long to wait for the group to disappear
-DRAIN_WAIT = 1.0  # after the tree is gone, how long a pipe may stay open (held by an unknown escapee)
 STABLE_RUN = 30.0  # a run this long resets the restart backoff
 
 
@@ -113,7 +111,7 @@ class ProcessController:
             self._settled.set()
         text = f"{state}" + (f": {message}" if message else "")
         self.ctx.store.note(text, self.name, publish=False)
-        self.ctx.bus.publish(ProcessChanged(self.info(), str(previous)))
+        self.ctx.bus.publish(ProcessChanged(self.info(), previous))
         self.ctx.changes.notify()
 
     def satisfies(self, condition: Condition) -> bool:
@@ -334,33 +332,17 @@ class ProcessController:
             self.message = str(failure)
 
     async def _stop(self, proc: trio.Process, tree: RunTree, *, ordered: bool, readers_done: trio.Event) -> None:
-        """Make sure nothing of this run is left: signal, grace, SIGKILL, reap, drain. Runs shielded."""
+        """Make sure nothing of this run is left (``stopping.stop_run``); when ``ordered``, only once every
+        dependent has stopped. Runs shielded."""
         if ordered:
             for dependent in self.ctx.dependents_of(self.name):
                 await dependent.wait_stopped()
-        requested = proc.returncode is None
-        tree.rescan()
-        if requested or tree.alive():
-            sig = self.spec.stop_signal
-            what = "" if requested else "it exited; stopping what it left running: "
-            self._set(ProcState.STOPPING, f"{what}{sig.name}, {self.grace:g}s grace")
-            tree.signal(sig)
-            self._stop_how = sig.name
-            if not await tree.gone_within(proc, self.grace, force=self.ctx.force):
-                tree.rescan()
-                # a second Ctrl-C ended the grace period (the app said "skipping grace periods"), or it ran out
-                forced = self.ctx.force.is_set()
-                why = "grace skipped" if forced else f"still running after {self.grace:g}s"
-                self.ctx.store.note(f"{why}: SIGKILL", self.name, "warn")
-                tree.signal(9)
-                self._stop_how = f"{why}: SIGKILL" if forced else f"SIGKILL after {self.grace:g}s"
-                await tree.gone_within(proc, KILL_WAIT)
-            self.stopped = requested
-        await proc.wait()
-        self.ctx.spawner.forget(proc.pid)
-        self.ctx.guardian_untrack(proc.pid)
-        with trio.move_on_after(DRAIN_WAIT):
-            await readers_done.wait()
+        stopped = await stop_run(proc, tree, self.spec, self.ctx, readers_done, self._stopping)
+        if stopped is not None:
+            self._stop_how, self.stopped = stopped.how, stopped.requested
+
+    def _stopping(self, message: str) -> None:
+        self._set(ProcState.STOPPING, message)
 
     def _record_exit(self, proc: trio.Process) -> bool:
         code = proc.returncode

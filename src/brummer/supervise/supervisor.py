@@ -90,7 +90,8 @@ class Supervisor:
 
     def activate(self, names: Sequence[str]) -> list[str]:
         """Start the loop of each name (and of its dependencies) that is not active; returns those started."""
-        if self._nursery is None:
+        nursery = self._nursery
+        if nursery is None:
             raise ProcessControlError("the supervisor is not running")
         if self.admit is not None:
             self.admit()
@@ -102,7 +103,7 @@ class Supervisor:
                 return
             for dep in ctrl.spec.depends_on:
                 visit(dep)
-            if ctrl.activate(self._nursery):  # type: ignore[arg-type]
+            if ctrl.activate(nursery):
                 started.append(name)
 
         for name in names:

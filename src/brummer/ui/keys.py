@@ -9,6 +9,7 @@ from mutating the ``ViewState`` it is given; what needs the runtime (restart, st
 from __future__ import annotations
 
 import codecs
+import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,11 +48,17 @@ HELP = (
 )
 
 
+class Action(enum.StrEnum):
+    RESTART = "restart"
+    TOGGLE = "toggle"  # stop it if it is active, else start it
+    QUIT = "quit"
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
-    """Something only the panel service can do: ``restart``, ``toggle`` (stop or start) or ``quit``."""
+    """Something only the panel service can do, to the selected process (none for ``quit``)."""
 
-    action: str
+    action: Action
     process: str | None = None
 
 
@@ -99,7 +106,7 @@ def handle_key(view: ViewState, key: str, names: Sequence[str], now: float, last
         return _prompt_key(view, key, now)
     if key == CTRL_C or key == "q":
         view.quitting = True
-        return Command("quit")
+        return Command(Action.QUIT)
     if key in (UP, "k"):
         view.select(list(names), -1)
     elif key in (DOWN, "j"):
@@ -125,7 +132,7 @@ def handle_key(view: ViewState, key: str, names: Sequence[str], now: float, last
             view.cleared[view.selected] = last_seq
             view.say(f"cleared the view of {view.selected} (the log store keeps its lines)", now)
             return None
-        return Command("restart" if key == "r" else "toggle", view.selected)
+        return Command(Action.RESTART if key == "r" else Action.TOGGLE, view.selected)
     return None
 
 
@@ -135,7 +142,7 @@ def _prompt_key(view: ViewState, key: str, now: float) -> Command | None:
         view.prompt, view.prompt_error = None, ""
     elif key == CTRL_C:
         view.quitting = True
-        return Command("quit")
+        return Command(Action.QUIT)
     elif key == BACKSPACE:
         view.prompt, view.prompt_error = view.prompt[:-1], ""
     elif key == CTRL_U:

@@ -29,7 +29,7 @@ from brummer.bus import Notice, ServiceFailed, Subscription
 from brummer.logs.query import LogLine
 from brummer.runtime import Runtime
 from brummer.supervise.state import ProcState
-from brummer.ui.keys import Command, KeyDecoder, handle_key
+from brummer.ui.keys import Action, Command, KeyDecoder, handle_key
 from brummer.ui.output import Output
 from brummer.ui.panel_filter import FilterMatches
 from brummer.ui.panel_model import DropRow, ErrorRow, PanelSnapshot, RequestRow, ViewState
@@ -92,7 +92,6 @@ class Panel:
             for name, counts in self.runtime.bus.drop_counts().items()
             if counts.total
         )
-        mcp = self.runtime.mcp_urls
         self.alive = any(p.state.alive or p.state is ProcState.BACKING_OFF for p in processes)
         proxy_urls = {
             (p.name, url): proxy
@@ -109,7 +108,7 @@ class Panel:
             logs=self.tail(layout.log_rows),
             errors=errors if layout.error_rows else (),
             error_total=len(groups),
-            mcp=tuple((kind, mcp[kind]) for kind in ("http", "ws") if mcp.get(kind)),
+            mcp=self.runtime.mcp_urls,
             drops=drops,
             stopping=view.quitting,
             proxy_urls=proxy_urls,
@@ -181,7 +180,7 @@ class Panel:
             self.changed(urgent=True)
 
     async def run_command(self, command: Command) -> None:
-        if command.action == "quit":
+        if command.action is Action.QUIT:
             self.runtime.quit()
             return
         name, sup, now = command.process or "", self.runtime.supervisor, self.clock()
@@ -190,7 +189,7 @@ class Panel:
             return
         self.busy.add(name)
         try:
-            if command.action == "restart":
+            if command.action is Action.RESTART:
                 self.view.say(f"restarting {name}", now)
                 await sup.restart(name)
             elif sup.info(name).active:
@@ -238,7 +237,7 @@ class Panel:
 
 def make_console(sink: FrameSink, size: tuple[int, int]) -> Console:
     return Console(
-        file=sink,  # type: ignore[arg-type]
+        file=sink,
         width=size[0],
         height=size[1],
         force_terminal=True,

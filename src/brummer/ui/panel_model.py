@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from brummer.logs.kinds import Level
 from brummer.logs.patterns import Pattern, compile_pattern
 from brummer.logs.query import LogLine
+from brummer.registry.entry import McpUrls
 from brummer.supervise.state import ProcessInfo
 
 MESSAGE_SECONDS = 4.0  # how long a one-line message (a key's result, a warning from brummer) stays in the footer
@@ -53,7 +55,7 @@ class RequestRow:
 @dataclass(frozen=True, slots=True)
 class Message:
     text: str
-    level: str = "info"  # info, warn, error
+    level: Level = "info"
     until: float = 0.0  # wall time after which it is no longer shown
 
 
@@ -69,7 +71,7 @@ class PanelSnapshot:
     logs: tuple[LogLine, ...] = ()
     errors: tuple[ErrorRow, ...] = ()  # newest first, already cut to what fits
     error_total: int = 0
-    mcp: tuple[tuple[str, str], ...] = ()  # ("ws", "ws://127.0.0.1:7777/ws"), ...
+    mcp: McpUrls | None = None
     drops: tuple[DropRow, ...] = ()
     stopping: bool = False  # a clean shutdown is under way
     proxy_urls: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (process, url) -> its proxy URL
@@ -109,15 +111,11 @@ class ViewState:
         if self.selected not in names:
             self.selected = names[0] if names else None
 
-    def say(self, text: str, now: float, level: str = "info", seconds: float = MESSAGE_SECONDS) -> None:
+    def say(self, text: str, now: float, level: Level = "info", seconds: float = MESSAGE_SECONDS) -> None:
         self.message = Message(text, level, now + seconds)
 
     def current_message(self, now: float) -> Message | None:
         return self.message if self.message is not None and now < self.message.until else None
-
-    def hides(self, line: LogLine) -> bool:
-        """Whether ``c`` cleared this line from view (the store keeps it)."""
-        return line.seq <= self.cleared.get(line.process, 0)
 
 
 def compile_filter(text: str) -> Pattern:

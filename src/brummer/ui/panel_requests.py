@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from brummer.proxy.recorder import size_text
+from brummer.proxy.record import size_text
 from brummer.ui.panel_model import PanelSnapshot, RequestRow, ViewState
 from brummer.ui.render_text import one_line
 

@@ -15,6 +15,7 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from brummer.logs.kinds import Stream
 from brummer.logs.query import LogLine
 from brummer.supervise.state import ProcessInfo, ProcState, signal_name
 from brummer.ui.keys import HELP
@@ -37,7 +38,7 @@ STATE_STYLES = {
 MAX_ERROR_ROWS = 5
 WIDE = 100  # every column
 MEDIUM = 80  # below this: name, state and URL only
-STREAM_MARKS = {"stdout": ("│ ", "dim"), "stderr": ("! ", "red"), "brummer": ("» ", "dim italic")}
+STREAM_MARKS = {Stream.STDOUT: ("│ ", "dim"), Stream.STDERR: ("! ", "red"), Stream.BRUMMER: ("» ", "dim italic")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +202,7 @@ def _log_lines(snap: PanelSnapshot, view: ViewState, rows: int) -> list[Text]:
 
 
 def _log_line(line: LogLine, show_name: bool, name_width: int, width: int) -> Text:
-    mark, mark_style = STREAM_MARKS.get(line.stream, STREAM_MARKS["stdout"])
+    mark, mark_style = STREAM_MARKS.get(line.stream, STREAM_MARKS[Stream.STDOUT])
     text = Text(no_wrap=True, overflow="ellipsis")
     if show_name:
         text.append(one_line(line.process).ljust(name_width), style=colour_style(colour_for(line.process)))
@@ -209,7 +210,7 @@ def _log_line(line: LogLine, show_name: bool, name_width: int, width: int) -> Te
     text.append(mark, style=mark_style)
     start = len(text)
     text.append_text(log_text(line.text, width))  # cached: copied here, never changed
-    if line.stream == "brummer":
+    if line.stream == Stream.BRUMMER:
         text.stylize("dim italic", start)
     text.truncate(width, overflow="ellipsis")
     return text
@@ -264,7 +265,7 @@ def _footer(snap: PanelSnapshot, view: ViewState) -> Text:
     mcp = Text()
     if snap.mcp:
         mcp.append("MCP ", style="bold")
-        mcp.append(snap.mcp[0][1], style="cyan")
+        mcp.append(snap.mcp.http, style="cyan")
     room = max(snap.width - mcp.cell_len - (2 if mcp else 0), 0)
     message = view.current_message(snap.now)
     if message is not None:

@@ -30,6 +30,7 @@ from brummer.bus import (
     UrlDetected,
     UrlsCleared,
 )
+from brummer.logs.kinds import Stream
 from brummer.supervise.state import ProcState
 from brummer.ui.output import Output
 from brummer.ui.sanitize import for_pipe, for_terminal, one_line
@@ -99,7 +100,7 @@ class PlainFormatter:
 
     def lines(self, event: LogLines) -> str:
         batch = event.batch
-        prefix = self.prefix(batch.time, batch.process, "!" if batch.stream == "stderr" else "|")
+        prefix = self.prefix(batch.time, batch.process, "!" if batch.stream == Stream.STDERR else "|")
         text = batch.text if not batch.skip else "\n".join(batch.lines)
         if not self.colour:
             return prefix + for_pipe(text).replace("\n", "\n" + prefix) + "\n"

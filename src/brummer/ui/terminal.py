@@ -96,29 +96,18 @@ def write_now(fd: int, text: str) -> None:
             data = data[os.write(fd, data) :]
 
 
-class FrameSink:
+class FrameSink(io.StringIO):
     """The file rich's Console writes to: frames are collected here and written by the panel service through
-    ``Output`` (a worker thread for a terminal), so a slow or stopped terminal never stalls the event loop."""
-
-    def __init__(self) -> None:
-        self._parts: list[str] = []
-
-    def write(self, text: str) -> int:
-        self._parts.append(text)
-        return len(text)
-
-    def flush(self) -> None:
-        pass
+    ``Output`` (a worker thread for a terminal), so a slow or stopped terminal never stalls the event loop. A text
+    file (``io.StringIO``) that says it is a terminal, and has no file descriptor (``fileno`` raises)."""
 
     def isatty(self) -> bool:
         return True
 
-    def fileno(self) -> int:
-        raise io.UnsupportedOperation("a frame sink has no file descriptor")
-
     def take(self) -> str:
-        text = "".join(self._parts)
-        self._parts.clear()
+        text = self.getvalue()
+        self.seek(0)
+        self.truncate()
         return text
 
 

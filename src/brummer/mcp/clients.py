@@ -32,10 +32,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from brummer.config.files import write_atomically
+from brummer.config.files import MAX_CONFIG_BYTES, is_file, read_text, too_deep, write_atomically
 from brummer.errors import ConfigError, UsageError
 
 SERVER_NAME = "brummer"
+# A user's own file may be big (Claude Code keeps its project history in ~/.claude.json); a project's is capped
+# like every file a repository can plant.
+USER_FILE_LIMIT = 256 * 1024 * 1024
 _INDENT = re.compile(r"^([ \t]+)\S", re.MULTILINE)
 _TOML_TABLE = re.compile(r"^\s*\[")
 
@@ -138,14 +141,14 @@ def merge(client: Client, path: Path, server: Entry, *, inside: Path | None) -> 
         _refuse_links(path, inside)
     else:
         path = path.resolve()
+    text = read_text(path, MAX_CONFIG_BYTES if inside is not None else USER_FILE_LIMIT) if is_file(path) else ""
     try:
-        text = path.read_text(encoding="utf-8") if path.exists() else ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", path) from None
-    if client is Client.CODEX:
-        new_text, what = _merge_toml(path, text, server)
-    else:
-        new_text, what = _merge_json(client, path, text, server)
+        if client is Client.CODEX:
+            new_text, what = _merge_toml(path, text, server)
+        else:
+            new_text, what = _merge_json(client, path, text, server)
+    except RecursionError:
+        raise too_deep(path) from None
     if what != "unchanged":
         write_atomically(path, new_text)
     return what

@@ -1,11 +1,12 @@
 """Finding and reaching a project's running ``brummer up`` for the remote commands (``brummer ps``, ``logs``, ...).
 
-The project is the nearest directory, from ``--dir`` (default: here) upwards, that a running ``brummer up`` runs:
+The project is the nearest directory, from ``--dir`` (default: here) upwards, that a running brummer runs:
 ``brummer logs`` in ``shop/web/src`` reaches the ``brummer up`` of ``shop``. Only the registry is read (never the
 project folder). No such instance, a stale entry (its process is gone: the registry removes it on sight), one
 without a reachable MCP server, or one that went away during the command: ``NoInstanceError``, one line that says
-how to start one, exit code 3. A ``brummer up`` whose MCP server is still starting is waited for (as ``brummer
-mcp`` does).
+what to do, exit code 3. That is to start a ``brummer up``, unless an agent's headless ``brummer mcp`` or a
+``brummer smoke`` runs the project: neither has a server to ask, and a ``brummer up`` would be refused, so the line
+names it instead. A ``brummer up`` whose MCP server is still starting is waited for (as ``brummer mcp`` does).
 """
 
 from __future__ import annotations
@@ -36,10 +37,22 @@ def real(directory: Path) -> Path:
 
 
 def find(directory: Path) -> registry.Entry | None:
-    """The running brummer up of ``directory`` or of its nearest ancestor that has one."""
-    ups = {entry.project: entry for entry in registry.entries() if entry.kind is registry.Kind.UP and entry.runs}
+    """The brummer that runs ``directory`` or its nearest ancestor that one runs: a ``brummer up``, or a headless
+    ``brummer mcp`` or ``brummer smoke`` (which the caller cannot ask anything)."""
+    runners = {entry.project: entry for entry in registry.entries() if entry.runs}
     here = real(directory)
-    return next((ups[path] for path in (here, *here.parents) if path in ups), None)
+    return next((runners[path] for path in (here, *here.parents) if path in runners), None)
+
+
+def _serverless(entry: registry.Entry) -> NoInstanceError:
+    """A headless ``brummer mcp`` or a ``brummer smoke`` runs the project: what to do instead of a ``brummer up``."""
+    if entry.kind is registry.Kind.HEADLESS:
+        who = f"an agent's headless brummer mcp (pid {entry.pid}) does, and it has no server to ask"
+        advice = "end that agent's session to run `brummer up` here, or let it be"
+    else:
+        who = f"brummer smoke (pid {entry.pid}) does, and it has no server to ask"
+        advice = "it stops everything and exits once its checks are done"
+    return NoInstanceError(f"no brummer up runs {entry.project}: {who}; {advice}")
 
 
 async def locate(directory: Path) -> registry.Entry:
@@ -48,6 +61,8 @@ async def locate(directory: Path) -> registry.Entry:
     up = find(root)
     if up is None:
         raise NoInstanceError(f"no brummer up runs {root}; start one with {start_hint(root)}")
+    if up.kind is not registry.Kind.UP:
+        raise _serverless(up)
     if up.mcp is registry.McpState.STARTING:
         settled: registry.Entry | None = up
         with trio.move_on_after(UP_WAIT):

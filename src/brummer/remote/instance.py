@@ -22,6 +22,7 @@ import trio
 from brummer import registry
 from brummer.errors import NoInstanceError, ToolError
 from brummer.remote.client import ConnectionLost, RpcError, Session, ToolResult, open_session
+from brummer.remote.words import in_cli_words
 
 UP_WAIT = 15.0  # how long to wait for a starting brummer up's MCP server
 UNKNOWN_DETAIL = "unknown argument 'detail'"  # how an instance from before compact answers refuses ``detail``
@@ -110,10 +111,12 @@ class Instance:
         self.session = session
 
     async def call(self, name: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The tool's structured answer; ``ToolError`` with its message on one line if it failed."""
+        """The tool's structured answer; ``ToolError`` with its message on one line (in the CLI's words) if it
+        failed."""
         result = await self.result(name, arguments)
         if result.is_error:
-            raise ToolError(one_line(result.text or f"{name} failed"))
+            process = (arguments or {}).get("name")
+            raise ToolError(one_line(in_cli_words(result.text or f"{name} failed", process)))
         return result.data or {}
 
     async def result(self, name: str, arguments: dict[str, Any] | None = None) -> ToolResult:

@@ -92,7 +92,15 @@ async def _serve(
         # Host and Origin are checked by our guard, for /mcp and /ws alike; the SDK checks the body size first.
         manager = StreamableHTTPSessionManager(app=server, security_settings=None, max_request_body_size=MAX_MESSAGE)
         slow = SlowReaders(runtime.store.note)
-        app = McpApp(token, server, manager.handle_request, slow, check_host=is_loopback(host), echo=echo)
+        app = McpApp(
+            token,
+            server,
+            manager.handle_request,
+            slow,
+            check_host=is_loopback(host),
+            echo=echo,
+            token_file=registration.path,
+        )
         with runtime.bus.subscribe("mcp") as events, foreign_logs_to_notes(runtime.store, token):
             async with manager.run(), trio.open_nursery() as nursery:
                 await nursery.start(subscribers.serve)

@@ -9,6 +9,7 @@ from pathlib import Path
 import trio
 from helpers_remote import PY, Up, brummer, demo, running_up
 
+from brummer.remote import show
 from brummer.remote.words import in_cli_words
 from helpers import free_port, write_project
 
@@ -106,3 +107,7 @@ async def test_wait_says_the_commands_own_time(tmp_path: Path) -> None:
     said = re.fullmatch(r"web is ready \(after ([\d.]+)s\)\n", waited.out)
     assert said is not None, waited.out
     assert float(said.group(1)) >= 1.5, waited.out
+
+
+def test_instance_text_is_shown_without_controls() -> None:
+    assert show.clean("a\x1b\x07b\u202ec\u2066d\x9b") == "a??bcd?"

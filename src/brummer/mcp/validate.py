@@ -15,10 +15,14 @@ why, for the adapter to answer with instead.
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 Schema = Mapping[str, Any]
+_SHORT = reprlib.Repr()  # (keyword arguments only from Python 3.12)
+_SHORT.maxlevel, _SHORT.maxdict, _SHORT.maxlist = 3, 8, 8
+_SHORT.maxstring = _SHORT.maxlong = _SHORT.maxother = 42
 MAX_SAFE_INTEGER = 2**53 - 1  # beyond it JSON numbers stop being portable (RFC 8259 section 6): not a value, a defect
 
 
@@ -124,5 +128,5 @@ def _kind(value: object) -> str:
     """How a JSON value reads in a message: its JSON type, and the value itself when short."""
     names = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}
     kind = next((name for typ, name in names.items() if isinstance(value, typ)), type(value).__name__)
-    text = repr(value)
-    return f"{kind} {text}" if len(text) <= 40 else kind
+    text = _SHORT.repr(value)  # bounded work, however big the value (a 16 MiB string as `arguments`)
+    return f"{kind} {text}" if len(text) <= 40 and "..." not in text else kind

@@ -1,3 +1,3 @@
-from brummer.cli import main
+from brummer.entry import main
 
 main()

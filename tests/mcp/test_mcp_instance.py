@@ -46,9 +46,10 @@ async def test_registry_entry(tmp_path: Path) -> None:
             assert stat.S_IMODE(path.stat().st_mode) == 0o600
             assert stat.S_IMODE(folder.stat().st_mode) == 0o700
             assert (folder / f"{key}.lock").read_text() == f"{os.getpid()}\n"  # it holds the project's lock
-            assert sorted(p.name for p in folder.iterdir()) == [path.name, f"{key}.lock", f"{key}.mcp.lock"]
+            # (the MCP lock went with the server's start: nobody waits for it any more)
+            assert sorted(p.name for p in folder.iterdir()) == [path.name, f"{key}.lock"]
             assert not (project.root / ".brummer").exists()  # nothing in the project folder
-        assert not path.exists()
+        assert not path.exists() and list(folder.iterdir()) == []  # the lock file too
         assert served.runtime.mcp_urls is None
         assert registry.entries(project.root) == []
 

@@ -52,9 +52,9 @@ BAD = [  # (message, error code, what the error says)
 ]
 
 
-def big_number_call(request_id: int) -> str:
-    """A tools/call whose limit is 10**400."""
-    arguments = {"name": "web", "limit": 10**400}
+def big_number_call(request_id: int, **arguments: Any) -> str:
+    """A tools/call of logs_tail whose limit is 10**400 (unless ``arguments`` say otherwise)."""
+    arguments = {"name": "web", "limit": 10**400} | arguments
     return json.dumps(
         {
             "jsonrpc": "2.0",
@@ -63,6 +63,16 @@ def big_number_call(request_id: int) -> str:
             "params": {"name": "logs_tail", "arguments": arguments},
         }
     )
+
+
+def tool_error(reply: dict[str, Any]) -> str:
+    """The text of a tool's error result (an ``isError`` answer, not a JSON-RPC error)."""
+    assert "result" in reply and reply["result"]["isError"] is True, reply
+    return str(reply["result"]["content"][0]["text"])
+
+
+def bad_params(request_id: int, params: Any) -> str:
+    return json.dumps({"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params})
 
 
 # -- /proc -----------------------------------------------------------------------------------------------------------
@@ -414,16 +424,26 @@ async def test_malformed_messages_get_json_rpc_errors_on_ws(tmp_path: Path) -> N
                 reply = json.loads(await sock.receive())
                 assert reply["id"] is None and reply["error"]["code"] == code, (message[:40], reply)
                 assert says in reply["error"]["message"]
+            # Out of range, however far: a tool error like any other value out of a tool's range.
             await sock.send(big_number_call(5))
-            reply = json.loads(await sock.receive())
-            assert reply["id"] == 5 and reply["error"]["code"] == -32602 and "401 digits" in reply["error"]["message"]
-            await sock.send(big_number_call(6).replace("1" + "0" * 400, "1e400"))
-            reply = json.loads(await sock.receive())
-            assert (
-                reply["id"] == 6
-                and reply["error"]["code"] == -32602
-                and "not a JSON number" in reply["error"]["message"]
+            said = tool_error(await answer(sock, 5))
+            assert "limit must be <= 10000, got an integer of 401 digits" in said and "00000" not in said
+            await sock.send(big_number_call(6, limit=10, since=10**30))
+            assert "since must be <= 9007199254740991 (2^53 - 1), got an integer of 31 digits" in tool_error(
+                await answer(sock, 6)
             )
+            await sock.send(big_number_call(8).replace("1" + "0" * 400, "1e400"))
+            assert "limit must be a finite number" in tool_error(await answer(sock, 8))
+            # Params the MCP schema refuses: a JSON-RPC error that says what was wrong.
+            for request_id, params, says in (
+                (9, {"name": "logs_tail", "arguments": [1, 2]}, "arguments must be an object, got array [1, 2]"),
+                (10, {"name": "logs_tail", "arguments": "web"}, "arguments must be an object, got string 'web'"),
+                (11, {"arguments": {}}, "name is required"),
+                (12, {"name": 7}, "name must be a string, got integer 7"),
+            ):
+                await sock.send(bad_params(request_id, params))
+                error = (await answer(sock, request_id))["error"]
+                assert error["code"] == -32602 and error["message"] == f"invalid tools/call params: {says}", error
             await sock.send(frame("ping", 7))
             assert (await answer(sock, 7))["result"] == {}  # still connected, still served
 
@@ -445,7 +465,7 @@ async def test_malformed_messages_on_stdio_never_stop_what_the_agent_started(tmp
                 error = (await agent.receive())["error"]
                 assert error["code"] == code and says in error["message"], (message[:40], error)
             await agent.send(big_number_call(3))
-            assert (await agent.receive())["error"]["code"] == -32602
+            assert (await agent.receive())["result"]["isError"] is True
             await agent.send("[" * (17 * MiB))  # over the line limit: dropped unread, answered
             error = (await agent.receive())["error"]
             assert error["code"] == -32600 and "too big" in error["message"]

@@ -9,10 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 import trio
-from helpers_mcp import MAX_MESSAGE, Served, demo_project, serving, structured, ws_transport
+from helpers_mcp import MAX_MESSAGE, Served, demo_project, own_entry, serving, structured, ws_transport
 from mcp import Client
 from trio_websocket import open_websocket_url
 
+from brummer import registry
 from brummer.mcp.asgi import local_host, local_origin
 
 INITIALIZE = {
@@ -77,7 +78,9 @@ async def test_refusals(tmp_path: Path) -> None:
             assert (await http_post(served, {})).status_code == 401
             wrong = await http_post(served, {"authorization": "Bearer nope"})
             assert wrong.status_code == 401 and wrong.headers["www-authenticate"].startswith("Bearer")
-            assert "XDG_RUNTIME_DIR/brummer" in wrong.json()["error"] and served.token not in wrong.text
+            entry = registry.location() / own_entry(served.runtime.project.root).name
+            assert f"the token in this brummer's entry {entry}" in wrong.json()["error"]  # where it really is
+            assert served.token not in wrong.text
             assert (await http_post(served, {**good, "origin": "http://attacker.test"})).status_code == 403
             query = await http_post(served, {}, url=f"{served.urls.http}?token={served.token}")
             assert query.status_code == 401  # only /ws takes the token in the URL

@@ -52,9 +52,9 @@ HOSTILE = [
 ]
 IDS = [case[0] for case in HOSTILE]
 SGR = re.compile(r"\x1b\[[0-9;:]*m")
-# What may reach a terminal: SGR, TAB, newline and text without any C0 or C1 control
-TERMINAL_SAFE = re.compile(r"(?:\x1b\[[0-9;:]*m|[^\x00-\x08\x0b-\x1f\x7f-\x9f])*")
-PIPE_SAFE = re.compile(r"[^\x00-\x08\x0b-\x1f\x7f-\x9f]*")
+# What may reach a terminal: SGR, TAB, newline and text without any C0 or C1 control or bidi embedding/override/isolate
+TERMINAL_SAFE = re.compile(r"(?:\x1b\[[0-9;:]*m|[^\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069])*")
+PIPE_SAFE = re.compile(r"[^\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*")
 
 
 def panel_screen(raw: str, width: int = 200) -> str:
@@ -200,7 +200,7 @@ def test_long_lines_of_escapes_take_linear_time(scale: int) -> None:
 def test_the_fast_path_passes_exactly_what_is_already_safe() -> None:
     """Short strings over the characters escapes are made of: a text is returned untouched if and only if it is
     already nothing but SGR and text (so the quick test never lets a disguised sequence through)."""
-    alphabet = "\x1b[]0178;:m?P\\\x07\x9b\x9d\x9c\r\nab°"
+    alphabet = "\x1b[]0178;:m?P\\\x07\x9b\x9d\x9c\r\nab°\u202e\u2069“"
     rng = random.Random(11)
     for _ in range(20000):
         raw = "".join(rng.choices(alphabet, k=rng.randint(1, 9)))
@@ -209,3 +209,24 @@ def test_the_fast_path_passes_exactly_what_is_already_safe() -> None:
         assert (terminal == raw) is safe, raw
         assert TERMINAL_SAFE.fullmatch(terminal) and "\r" not in terminal, (raw, terminal)
         assert (for_pipe(raw) == raw) is (PIPE_SAFE.fullmatch(raw) is not None and "\r" not in raw), raw
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+@pytest.mark.parametrize("control", list(BIDI), ids=[f"U+{ord(c):04X}" for c in BIDI])
+def test_bidi_controls_never_reach_the_terminal(control: str) -> None:
+    """A right-to-left override makes ``evil\u202etxt.exe`` read as ``evilexe.txt`` (Trojan Source): every bidi
+    embedding, override and isolate is removed, on every path, whatever else the text holds."""
+    for raw in (f"file{control}gpj.exe", f"é {control}x", f"\x1b[31mred{control}\x1b[0m", f"“{control}”\tok"):
+        left = raw.replace(control, "")
+        assert for_terminal(raw) == left
+        assert for_pipe(raw) == SGR.sub("", left)
+        assert one_line(raw) == SGR.sub("", left).replace("\t", " ")
+        assert control not in log_text(raw, 200).plain and control not in panel_screen(raw)
+
+
+def test_text_near_the_bidi_controls_is_kept() -> None:
+    """Their neighbours in UTF-8 (punctuation, the LRM/RLM marks, the other U+206x) are text, and take the fast path."""
+    text = "– — ‘quoted’ “quoted” • … ‰ \u200e\u200f \u2060\u2061\u206a\u206f שלום مرحبا"
+    assert for_terminal(text) is text and for_pipe(text) is text

@@ -28,7 +28,7 @@ from brummer.cli.base import cli
 from brummer.cli.mcp import MCP_CLIENTS, MCP_SCOPES
 from brummer.errors import BrummerError
 
-__all__ = ["MCP_CLIENTS", "MCP_SCOPES", "cli", "main", "mcp", "remote", "up"]
+__all__ = ["MCP_CLIENTS", "MCP_SCOPES", "cli", "main", "mcp", "remote", "run", "up"]
 
 
 async def _run(argv: Sequence[str]) -> int:
@@ -50,9 +50,13 @@ async def _run(argv: Sequence[str]) -> int:
     return result if isinstance(result, int) else 0
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def run(argv: Sequence[str]) -> int:
+    """The command's exit code (130 if Ctrl-C ends it); ``brummer.entry`` is the console script around it."""
     try:
-        code = trio.run(_run, sys.argv[1:] if argv is None else argv)
+        return trio.run(_run, argv)
     except KeyboardInterrupt:
-        code = 130
-    sys.exit(code)
+        return 130
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    sys.exit(run(sys.argv[1:] if argv is None else argv))

@@ -62,7 +62,8 @@ async def mcp_config(directory: Path, client: str, all_projects: bool, write: bo
     """Print (or --write) an MCP client's configuration for `brummer mcp`: no token needed."""
     import os
 
-    from brummer.mcp.clients import Client, Scope, configure
+    from brummer.mcp.client_files import configure
+    from brummer.mcp.clients import Client, Scope
 
     said, hint = configure(
         directory, Client(client), Scope(scope), all_projects=all_projects, write=write, environ=os.environ

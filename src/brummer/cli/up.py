@@ -180,7 +180,8 @@ async def ls(directory: Path, as_json: bool) -> int:
         deps = ", ".join(f"{dep} ({cond})" for dep, cond in spec.depends_on.items())
         extra = f"  [after {deps}]" if deps else ""
         click.echo(one_line(f"{mark} {name:<{width}}  {sources[name]:<{source_width}}  {spec.display_command}{extra}"))
-    click.echo("* = started by `brummer up` with no names")
+    if project.default:
+        click.echo("* = started by `brummer up` with no names")
     return 0
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from brummer.config.envfiles import DOTENV, EnvFiles, layer
-from brummer.config.files import toml_line
+from brummer.config.files import is_file, toml_line
 from brummer.config.graph import check_acyclic, resolve_name
 from brummer.config.package_json import PackageJson, detect_package_manager, read_package_json, script_command
 from brummer.config.procfile import PROCFILE, read_procfile
@@ -60,13 +60,13 @@ def discover_project(
 
     package, package_manager = _add_package_scripts(root, processes, files)
     procfile_names: list[str] = []
-    if (root / PROCFILE).is_file():
+    if is_file(root / PROCFILE):
         files.append(root / PROCFILE)
         for line in read_procfile(root / PROCFILE):
             procfile_names.append(line.name)
             processes[line.name] = ProcessSpec(line.name, line.command, "Procfile", root / PROCFILE, root)
     toml: BrummerToml | None = None
-    if (root / BRUMMER_TOML).is_file():
+    if is_file(root / BRUMMER_TOML):
         toml = read_brummer_toml(root / BRUMMER_TOML)
         files.append(toml.document.path)
         for name, entry in toml.processes.items():
@@ -79,7 +79,7 @@ def discover_project(
     default = _default(toml, processes, procfile_names, package)
     user_path = user_config if user_config is not None else default_user_config(environ)
     user_settings: dict[str, object] = {}
-    if _is_file(user_path):
+    if is_file(user_path):
         _, user_settings = read_user_config(user_path)
         files.append(user_path)
     layers = (settings_from_flags(overrides), settings_from_env(environ), toml.settings if toml else {}, user_settings)
@@ -105,14 +105,6 @@ def discover_project(
     )
 
 
-def _is_file(path: Path) -> bool:
-    """``path.is_file()``, with what it cannot tell (EACCES on a folder, a name too long) as a ConfigError."""
-    try:
-        return path.is_file()
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror or exc}", path) from None
-
-
 def _first_grace(layers: tuple[Mapping[str, object], ...]) -> float | None:
     for settings in layers:
         value = settings.get("grace")
@@ -133,7 +125,7 @@ def _add_package_scripts(
     root: Path, processes: dict[str, ProcessSpec], files: list[Path]
 ) -> tuple[PackageJson | None, str | None]:
     """Add the root's scripts (plain names) and every workspace member's (``pkg:script``) to ``processes``."""
-    if not (root / "package.json").is_file():
+    if not is_file(root / "package.json"):
         return None, None
     package = read_package_json(root / "package.json")
     package_manager = detect_package_manager(package)

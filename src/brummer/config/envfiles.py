@@ -13,7 +13,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
-from brummer.config.files import read_text
+from brummer.config.files import is_file, read_text
 from brummer.errors import ConfigError
 
 DOTENV = ".env"
@@ -32,7 +32,7 @@ class EnvFiles:
     def load(self, path: Path, *, named_in: Path | None = None, line: int | None = None) -> dict[str, str]:
         """The variables of ``path``; a missing file is a ConfigError pointing at where it was named."""
         if path not in self._cache:
-            if not path.is_file():
+            if not is_file(path):
                 where = named_in if named_in is not None else path
                 raise ConfigError(f"env file not found: {path}", where, line if named_in is not None else None)
             text = read_text(path)
@@ -44,7 +44,7 @@ class EnvFiles:
 
     def load_optional(self, path: Path) -> dict[str, str]:
         """Like ``load`` but a missing file is simply empty (the project's ``.env`` is optional)."""
-        return self.load(path) if path.is_file() else {}
+        return self.load(path) if is_file(path) else {}
 
 
 def _check_syntax(text: str, path: Path) -> None:

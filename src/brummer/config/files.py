@@ -3,6 +3,11 @@
 Every config error names ``file:line`` when it can. The parsers we use (json, tomllib, dotenv) either report a
 line themselves or not at all, so for "this value is wrong" errors we search the raw text for the offending
 key; a wrong line number is worse than none, so the helpers return ``None`` rather than guess.
+
+A cloned repository can plant any of these files, so reading one is bounded: only a regular file is read (a FIFO
+would block the reader forever, a link to ``/dev/zero`` would never end), it is opened ``O_NONBLOCK`` so that one
+swapped in after the check cannot block either, at most ``MAX_CONFIG_BYTES`` of it, and the parsers' recursion on a
+file nested 100 000 deep (``RecursionError``) becomes ``too_deep``'s one line.
 """
 
 from __future__ import annotations
@@ -18,15 +23,79 @@ from brummer.errors import ConfigError
 _TOML_HEADER = re.compile(r"^\s*\[\[?\s*(.+?)\s*\]\]?\s*(?:#.*)?$")
 _TOML_KEY_PART = re.compile(r"\"((?:[^\"\\]|\\.)*)\"|'([^']*)'|([A-Za-z0-9_-]+)")
 
+# The largest project file brummer reads: real package.json files are kilobytes (a big monorepo's root, tens of
+# kilobytes); anything near this was not written for brummer to read.
+MAX_CONFIG_BYTES = 10 * 1024 * 1024
+_CHUNK = 1024 * 1024
+_KINDS = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a directory",
+}
 
-def read_text(path: Path) -> str:
-    """Read a project file as UTF-8, turning OS and decoding failures into a ConfigError naming the file."""
+
+def is_file(path: Path) -> bool:
+    """Whether there is a project file to read at ``path``: False when nothing is there (a dangling link too) or a
+    directory is (a virtualenv named ``.env``); a FIFO, device or socket is a ConfigError, not silently skipped.
+
+    What ``stat`` cannot tell (EACCES on a folder, a name too long) is a ConfigError too."""
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", path) from None
+        st = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return False
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror or exc}", path) from None
+    if stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode):
+        return stat.S_ISREG(st.st_mode)
+    raise _not_regular(path, st)
+
+
+def _not_regular(path: Path, st: os.stat_result) -> ConfigError:
+    return ConfigError(f"not a regular file ({_KINDS.get(stat.S_IFMT(st.st_mode), 'a special file')})", path)
+
+
+def read_text(path: Path, limit: int = MAX_CONFIG_BYTES) -> str:
+    """Read a project file as UTF-8, turning OS and decoding failures into a ConfigError naming the file.
+
+    Only a regular file of at most ``limit`` bytes is read; a link is followed (monorepos link package.json files),
+    but what it reaches is checked on the open descriptor."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", path) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise _not_regular(path, st)
+        if st.st_size > limit:
+            raise _too_large(path, st.st_size, limit)
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := os.read(fd, min(_CHUNK, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:  # it grew while we read
+                raise _too_large(path, size, limit)
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", path) from None
+    finally:
+        os.close(fd)
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", path) from None
+
+
+def _too_large(path: Path, size: int, limit: int) -> ConfigError:
+    mega = 1024 * 1024
+    return ConfigError(f"too large ({size / mega:.1f} MiB; brummer reads files of up to {limit // mega} MiB)", path)
+
+
+def too_deep(path: Path) -> ConfigError:
+    """For a parser's ``RecursionError``: the file nests arrays or tables deeper than any config file does."""
+    return ConfigError("nested too deeply to be a config file (thousands of levels of arrays or objects)", path)
 
 
 def line_of(text: str, needle: str, start: int = 1) -> int | None:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from brummer.config.files import line_of, read_text
+from brummer.config.files import line_of, read_text, too_deep
 from brummer.errors import ConfigError
 
 PACKAGE_MANAGERS = ("npm", "yarn", "pnpm", "bun")
@@ -61,6 +61,8 @@ def read_package_json(path: Path) -> PackageJson:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, exc.lineno) from None
+    except RecursionError:
+        raise too_deep(path) from None
     if not isinstance(data, dict):
         raise ConfigError("a package.json must hold a JSON object", path, 1)
     package = PackageJson(path, text, data)

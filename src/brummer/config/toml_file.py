@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from brummer.config.files import read_text, toml_line
+from brummer.config.files import read_text, toml_line, too_deep
 from brummer.config.settings import SETTING_KEYS, check_setting
 from brummer.config.toml_process import TomlProcess, parse_process
 from brummer.errors import ConfigError
@@ -63,6 +63,8 @@ def load_toml(path: Path) -> TomlDocument:
             line = max(1, len(text.splitlines()))
             message = f"{message[: end.start()]} at end of file"
         raise ConfigError(f"invalid TOML: {message}", path, line) from None
+    except RecursionError:
+        raise too_deep(path) from None
     return TomlDocument(path, text, data)
 
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from brummer.config.files import read_text
+from brummer.config.files import is_file, read_text
 from brummer.config.package_json import PackageJson, read_package_json
 from brummer.errors import ConfigError
 
@@ -44,7 +44,7 @@ def find_workspace(package: PackageJson) -> Workspace:
     root = package.directory
     workspace = Workspace()
     source = root / PNPM_WORKSPACE
-    if source.is_file():
+    if is_file(source):
         patterns = parse_pnpm_workspace(source)
         workspace.files.append(source)
     else:

@@ -32,7 +32,7 @@ from brummer import __version__
 from brummer.errors import ToolError
 from brummer.hub.tools import PROJECTS_LIST, TEMPLATE, hub_tools, projects_answer
 from brummer.hub.upstreams import Upstream, Upstreams
-from brummer.mcp.adapter import CACHED, RESOURCE_NOT_FOUND, Subscribers, _connection
+from brummer.mcp.adapter import CACHED, RESOURCE_NOT_FOUND, Subscribers, _connection, explain_invalid_params
 from brummer.mcp.bridge import serve_messages
 from brummer.mcp.stdio_lines import Lines, claim_stdio
 from brummer.remote.client import ConnectionLost, RpcError
@@ -174,7 +174,7 @@ class Hub:
             on_unsubscribe_resource=self.unsubscribe,
             on_subscriptions_listen=ListenHandler(self.subscribers.bus),
         )
-        server.middleware = []  # (as the instances do: no tracing)
+        server.middleware = [explain_invalid_params]  # (as the instances have: no tracing)
         return server
 
 

@@ -15,15 +15,16 @@ import mcp_types as types
 import trio
 from mcp.server.caching import CacheableMethod, CacheHint
 from mcp.server.connection import Connection
-from mcp.server.context import ServerRequestContext
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel import Server
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ResourceUpdated
 from mcp.shared.exceptions import MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+from pydantic import ValidationError
 
 from brummer.errors import ToolError
 from brummer.mcp import browser_tools, log_tools, proxy_tools, resources, schemas, tools, waiting
-from brummer.mcp.validate import check_arguments, unrepresentable
+from brummer.mcp.validate import check_arguments, explain
 from brummer.runtime import Runtime
 
 RESOURCE_NOT_FOUND = -32002  # 2025-11-25; the 2026-07-28 revision uses INVALID_PARAMS
@@ -171,8 +172,6 @@ def build_server(runtime: Runtime, subscribers: Subscribers) -> Server[Any]:
         if spec is None:
             known = ", ".join(schemas.TOOLS_BY_NAME)
             raise MCPError(types.INVALID_PARAMS, f"unknown tool {params.name!r} (tools: {known})")
-        if (malformed := unrepresentable(params.arguments)) is not None:
-            raise MCPError(types.INVALID_PARAMS, f"invalid arguments for {spec.name}: {malformed}")
         arguments, problems = check_arguments(spec.input, params.arguments)
         if problems:
             return _result(f"invalid arguments for {spec.name}: " + "; ".join(problems), error=True)
@@ -253,8 +252,20 @@ def build_server(runtime: Runtime, subscribers: Subscribers) -> Server[Any]:
         on_unsubscribe_resource=unsubscribe,
         on_subscriptions_listen=ListenHandler(subscribers.bus),
     )
-    server.middleware = []  # the default, no-op OpenTelemetry middleware costs time per message; we do not trace
+    # Instead of the default, no-op OpenTelemetry middleware (it costs time per message; we do not trace).
+    server.middleware = [explain_invalid_params]
     return server
+
+
+async def explain_invalid_params(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+    """The SDK answers params that fail the MCP schema (``arguments`` not an object, ``name`` not a string) with
+    a bare "Invalid request parameters": say which field and why instead (one pass over the errors, only then)."""
+    try:
+        return await call_next(ctx)
+    except ValidationError as exc:
+        if ctx.request_id is None:  # a notification: nobody to answer
+            raise
+        raise MCPError(types.INVALID_PARAMS, f"invalid {ctx.method} params: {explain(exc.errors())}") from None
 
 
 def _not_found(ctx: ServerRequestContext[Any, Any], exc: Exception) -> MCPError:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hmac
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,7 +28,12 @@ from mcp.server.lowlevel import Server
 from brummer.loopback import local_name
 from brummer.mcp.websocket import SlowReaders, serve_websocket
 
-TOKEN_HELP = "pass Authorization: Bearer <token>, the token in this brummer's entry in $XDG_RUNTIME_DIR/brummer/"
+
+def token_help(entry: Path | None) -> str:
+    """How to get in: the file that holds the token is named as it is (the registry is not always under
+    ``$XDG_RUNTIME_DIR``: ``/run/user/UID`` or the temp dir without it)."""
+    where = f"the token in this brummer's entry {entry}" if entry is not None else "the token in its registry entry"
+    return f"pass Authorization: Bearer <token>, {where}"
 
 
 def local_origin(origin: str) -> bool:
@@ -57,13 +63,22 @@ class McpApp:
     """Routes ``/ws`` and ``/mcp`` behind the guard.
 
     ``check_host``: refuse a ``Host`` that is not a loopback name (when serving on loopback). ``slow`` counts and
-    notes the WebSocket clients dropped for not reading.
+    notes the WebSocket clients dropped for not reading. ``token_file``: the registry entry holding the token, named
+    in a 401's answer.
     """
 
     def __init__(
-        self, token: str, server: Server[Any], http: ASGIFramework, slow: SlowReaders, *, check_host: bool
+        self,
+        token: str,
+        server: Server[Any],
+        http: ASGIFramework,
+        slow: SlowReaders,
+        *,
+        check_host: bool,
+        token_file: Path | None = None,
     ) -> None:
         self._token = token.encode()
+        self._token_help = token_help(token_file)
         self._server = server
         self._http = http
         self._slow = slow
@@ -96,9 +111,9 @@ class McpApp:
         if token is None and scope["type"] == "websocket":
             token = _query_token(scope.get("query_string", b""))
         if token is None:
-            return 401, f"unauthorized: no token; {TOKEN_HELP}"
+            return 401, f"unauthorized: no token; {self._token_help}"
         if not hmac.compare_digest(token, self._token):
-            return 401, f"unauthorized: wrong token; {TOKEN_HELP}"
+            return 401, f"unauthorized: wrong token; {self._token_help}"
         return None
 
 

@@ -92,7 +92,7 @@ async def _serve(
         # The SDK's app is typed with starlette's ASGI types (mutable mappings), hypercorn and our guard with
         # hypercorn's (TypedDicts): the same dicts at run time.
         http = cast(ASGIFramework, manager.handle_request)
-        app = McpApp(token, server, http, slow, check_host=is_loopback(host))
+        app = McpApp(token, server, http, slow, check_host=is_loopback(host), token_file=registration.path)
         with runtime.bus.subscribe("mcp") as events, foreign_logs_to_notes(runtime.store, token):
             async with manager.run(), trio.open_nursery() as nursery:
                 await nursery.start(subscribers.serve)

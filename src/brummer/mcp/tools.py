@@ -39,8 +39,17 @@ Tool = Callable[..., Awaitable[Answer]]
 
 
 def process_dict(info: ProcessInfo, now: float, runtime: Runtime | None = None) -> dict[str, Any]:
+    return {**info.to_dict(now), "proxy_urls": _proxy_urls(runtime, info)}
+
+
+def _proxy_urls(runtime: Runtime | None, info: ProcessInfo) -> list[str]:
+    """The proxies in front of the process: those of the URLs it announced, then every other one it has (a
+    configured target listens from the start; a proxy is kept for the whole run, so a stopped process has it too)."""
     proxy = runtime.proxy if runtime is not None else None
-    return {**info.to_dict(now), "proxy_urls": proxy.proxy_urls(info.name, info.urls) if proxy is not None else []}
+    if proxy is None:
+        return []
+    announced = proxy.proxy_urls(info.name, info.urls)
+    return list(dict.fromkeys([*announced, *(target.proxy_url for target in proxy.targets.of(info.name))]))
 
 
 def process_brief(info: ProcessInfo, now: float) -> dict[str, Any]:
@@ -261,18 +270,30 @@ def _error_brief(group: ErrorGroup, *, states: bool) -> dict[str, Any]:
 
 
 async def urls_list(runtime: Runtime, detail: bool = False) -> Answer:
-    """Every announced URL with the proxy URL in front of it (recorded: proxy_requests, proxy_routes)."""
-    rows = [
+    """Every announced URL with the proxy URL in front of it (recorded: proxy_requests, proxy_routes), then each
+    configured target (``proxy = { target = ... }``) whose process has not announced it: it is proxied all the same."""
+    rows: list[dict[str, Any]] = [
         {"process": process, "url": url, "proxy_url": runtime.proxy_url(process, url)}
         for process, urls in runtime.store.urls().items()
         for url in urls
     ]
+    if runtime.proxy is not None:
+        shown = {row["proxy_url"] for row in rows}
+        rows += [
+            {"process": target.process, "url": target.upstream_url, "proxy_url": target.proxy_url, "configured": True}
+            for target in runtime.proxy.targets
+            if target.configured and target.proxy_url not in shown
+        ]
     data: dict[str, Any] = {} if runtime.proxy is not None else {"note": PROXY_OFF}
     said = text.listing(
         rows,
         "urls",
         data,
-        row=lambda r: f"{r['process']}: {r['url']}" + (f" → proxy {r['proxy_url']}" if r["proxy_url"] else ""),
+        row=lambda r: (
+            f"{r['process']}: {r['url']}"
+            + (f" → proxy {r['proxy_url']}" if r["proxy_url"] else "")
+            + (" (configured in brummer.toml)" if r.get("configured") else "")
+        ),
         brief=lambda r: {key: value for key, value in r.items() if value is not None},
         full=dict,
         detail=detail,

@@ -8,6 +8,7 @@ folder, which a cloned repository controls. Per project (keyed by its real path)
                                MCP state, loopback addresses and token
     <slug>-<hash>.lock         flock'ed by the one brummer that runs the project's processes (its pid inside)
     <slug>-<hash>.mcp.lock     flock'ed by a brummer up while its MCP server starts
+                               (each removed by its holder as it lets go: see instance.py)
 
 Writers: ``claim`` (brummer up: lock first, then entry), ``register`` (headless brummer mcp: entry now, lock when
 its agent first starts a process). Readers: ``entries(root)`` / ``entries()`` (every believed entry of a project, or

@@ -141,14 +141,43 @@ class Folder:
 
     def open_lock(self, name: str) -> int:
         """A descriptor on lock file ``name`` (created 0600 if missing), for ``flock``."""
+        fd = self.open_existing_lock(name, create=True)
+        assert fd is not None  # (created)
+        return fd
+
+    def open_existing_lock(self, name: str, *, create: bool = False) -> int | None:
+        """A descriptor on lock file ``name``; None if there is none (and ``create`` is false)."""
         try:
-            fd = os.open(name, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600, dir_fd=self.fd)
+            fd = os.open(name, os.O_RDWR | (os.O_CREAT if create else 0) | _NOFOLLOW, 0o600, dir_fd=self.fd)
+        except FileNotFoundError:
+            if create:
+                raise RegistryError(f"cannot create {self.path / name}") from None
+            return None
         except OSError as exc:
             raise RegistryError(f"cannot open {self.path / name} ({exc.strerror}); remove it") from None
         if not _own_file(os.fstat(fd)):
             os.close(fd)
             raise RegistryError(f"{self.path / name} is not a private file of yours; remove it")
         return fd
+
+    def still_names(self, name: str, fd: int) -> bool:
+        """Whether ``name`` still names the file open on ``fd`` (a lock file removed, or replaced, since it was
+        opened: locking ``fd`` would lock a file nobody else can find)."""
+        try:
+            found = os.stat(name, dir_fd=self.fd, follow_symlinks=False)
+        except OSError:
+            return False
+        held = os.fstat(fd)
+        return (found.st_dev, found.st_ino) == (held.st_dev, held.st_ino)
+
+    def remove_lock(self, name: str, fd: int) -> None:
+        """Remove lock file ``name`` while holding its flock on ``fd``, then release it: removed first, so that no
+        one can open it after the release and lock it while a newcomer locks a new file of that name. Only if the
+        name still names that file (nobody can replace it while it is held: others open it, never create it anew)."""
+        if self.fd >= 0 and self.still_names(name, fd):
+            with contextlib.suppress(OSError):
+                os.unlink(name, dir_fd=self.fd)
+        os.close(fd)
 
 
 def _own_file(st: os.stat_result) -> bool:

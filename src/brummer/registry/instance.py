@@ -7,6 +7,13 @@ reads the pid there to say who runs the project.
 
 While a ``brummer up``'s MCP server is starting it also holds ``<key>.mcp.lock``: a ``brummer mcp`` that finds the
 entry in state ``starting`` blocks on that lock and wakes when the server listens, fails, or brummer dies.
+
+A lock file is removed by its holder when it lets go (the MCP lock once the server settles, the project lock when
+the brummer ends), so the registry does not keep two files for every project ever run; one left by a brummer that was
+killed goes when the project's next brummer ends. Removal is safe for the lock's promise of one holder because the
+holder removes the file before it releases it, and a brummer that takes a lock checks, after its flock, that the
+name still names the file it locked (``Folder.still_names``): if a leaving holder removed it in between, it starts
+over on the file now there.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from brummer.registry.folder import Folder
 from brummer.registry.lookup import believe
 
 HOLDER_WAIT = 1.0  # a lock holder writes its pid and entry microseconds after winning; a loser waits this long
+LOCK_TRIES = 100  # starting over because the lock file was removed under us; each time means another brummer left
 
 
 class Registration:
@@ -54,11 +62,8 @@ class Registration:
     def try_lock(self) -> bool:
         """Take the project's lock unless another process holds it; whether we hold it now."""
         if self._lock < 0:
-            fd = self.folder.open_lock(lock_name(self.key))
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
+            fd = _lock(self.folder, lock_name(self.key), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if fd is None:
                 return False
             self._lock = fd
             os.ftruncate(fd, 0)
@@ -73,8 +78,9 @@ class Registration:
             self.update(runs=True)
 
     def hold_mcp_lock(self) -> None:
-        fd = self.folder.open_lock(mcp_lock_name(self.key))
-        fcntl.flock(fd, fcntl.LOCK_EX)  # we hold the project lock: nobody else takes this one
+        # We hold the project lock, so no other holder competes; a waiter of a killed brummer may hold it shared.
+        fd = _lock(self.folder, mcp_lock_name(self.key), fcntl.LOCK_EX)
+        assert fd is not None  # (a blocking flock)
         self._mcp_lock = fd
 
     def publish_mcp(self, token: str, urls: McpUrls | None, remote: McpUrls) -> None:
@@ -94,18 +100,18 @@ class Registration:
         if self.entry.mcp is McpState.STARTING:
             self.update(mcp=McpState.DOWN)
         if self._mcp_lock >= 0:
-            os.close(self._mcp_lock)
+            self.folder.remove_lock(mcp_lock_name(self.key), self._mcp_lock)
             self._mcp_lock = -1
 
     def close(self) -> None:
-        """Remove the entry, then drop the locks (the entry never outlives the lock it claims)."""
+        """Remove the entry, then the locks with their files (the entry never outlives the lock it claims)."""
         if self.folder.fd < 0:
             return
         if self._written:
             self.folder.remove(self.entry.name)
-        for fd in (self._mcp_lock, self._lock):
+        for name, fd in ((mcp_lock_name(self.key), self._mcp_lock), (lock_name(self.key), self._lock)):
             if fd >= 0:
-                os.close(fd)
+                self.folder.remove_lock(name, fd)
         self._lock = self._mcp_lock = -1
         self.folder.close()
 
@@ -114,6 +120,22 @@ class Registration:
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
+
+
+def _lock(folder: Folder, name: str, operation: int) -> int | None:
+    """A descriptor holding ``flock(operation)`` on the file ``name`` names; None if another holds it (with
+    ``LOCK_NB``). Starts over when the file was removed between its open and the flock (see the module docstring)."""
+    for _ in range(LOCK_TRIES):
+        fd = folder.open_lock(name)
+        try:
+            fcntl.flock(fd, operation)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        if folder.still_names(name, fd):
+            return fd
+        os.close(fd)  # a leaving holder removed it after our open: lock the file that is there now
+    return None
 
 
 def _new(root: Path, kind: Kind, mcp: McpState, tty: str | None, panel: bool) -> Registration:

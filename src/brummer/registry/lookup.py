@@ -67,13 +67,15 @@ async def settled(entry: Entry, within: float = MCP_START_WAIT) -> Entry | None:
 async def wait_for_mcp(entry: Entry) -> Entry | None:
     """``entry`` again once its MCP server is no longer starting (listening or failed); None if brummer went away.
 
-    Woken by the ``<key>.mcp.lock`` that a starting ``brummer up`` holds, released by it when the server settles or
-    by the kernel when it dies. The caller bounds the wait (``trio.move_on_after``).
+    Woken by the ``<key>.mcp.lock`` that a starting ``brummer up`` holds, released (and removed) by it when the
+    server settles or by the kernel when it dies. No such file: it has settled already. The caller bounds the wait
+    (``trio.move_on_after``).
     """
     with Folder.open() as folder:
-        fd = folder.open_lock(mcp_lock_name(project_key(entry.project)))
-        # A blocking flock in a worker thread. If cancelled, the abandoned thread keeps the descriptor (closing it
-        # under the thread could make it lock whatever file gets the number next); it ends with brummer up's lock.
-        await trio.to_thread.run_sync(fcntl.flock, fd, fcntl.LOCK_SH, abandon_on_cancel=True)
-        os.close(fd)
+        fd = folder.open_existing_lock(mcp_lock_name(project_key(entry.project)))
+        if fd is not None:
+            # A blocking flock in a worker thread. If cancelled, the abandoned thread keeps the descriptor (closing it
+            # under the thread could make it lock whatever file gets the number next); it ends with brummer up's lock.
+            await trio.to_thread.run_sync(fcntl.flock, fd, fcntl.LOCK_SH, abandon_on_cancel=True)
+            os.close(fd)
         return believe(folder, entry.name)

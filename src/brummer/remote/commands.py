@@ -23,6 +23,7 @@ from brummer.remote import show
 from brummer.remote.client import ConnectionLost, RpcError, open_session
 from brummer.remote.instance import Instance, connect, detailed, find, one_line, real
 from brummer.remote.watch import RegistryWatch
+from brummer.remote.words import in_cli_words
 
 MAX_WAIT = 600.0  # the wait_for tool's longest single wait; longer waits are several calls
 ALL_TIMEOUT = 5.0  # ps --all: how long one instance may take to answer
@@ -180,9 +181,11 @@ async def wait(directory: Path, name: str, condition: str, pattern: str | None, 
     """``wait_for`` until it holds (0), the time is up (124) or it cannot happen any more (1).
 
     A ``brummer up`` started a moment before (``brummer up & brummer wait web``) may not be registered yet: the
-    registry is watched for it for up to ``STARTING`` seconds before there is no instance (exit 3).
+    registry is watched for it for up to ``STARTING`` seconds before there is no instance (exit 3). The time it
+    says it waited is the command's own, from its start (the tool only knows its last call).
     """
-    deadline = trio.current_time() + timeout_s
+    began = trio.current_time()
+    deadline = began + timeout_s
     await _appears(directory, min(STARTING, timeout_s))
     arguments: dict[str, Any] = {"name": name, "condition": condition, "pattern": pattern}
     async with connect(directory) as instance:
@@ -191,17 +194,25 @@ async def wait(directory: Path, name: str, condition: str, pattern: str | None, 
             arguments["timeout_s"] = math.floor(min(left, MAX_WAIT) * 1000) / 1000
             result = await instance.result("wait_for", arguments)
             if result.is_error:
-                raise ToolError(one_line(result.text or "wait_for failed"))
+                raise ToolError(one_line(in_cli_words(result.text or "wait_for failed", name)))
             answer = result.data or {}
             if answer.get("reason") != "timeout" or left <= MAX_WAIT:
                 break
     if as_json:
         show.emit_json(answer)
     reason = answer.get("reason")
+    said = _own_time(result.text, answer.get("waited_s"), trio.current_time() - began)
     if reason == "met":
         if not as_json:
-            show.emit(show.clean(result.text.splitlines()[0] if result.text else f"{name}: {condition}"))
+            show.emit(show.clean(said.splitlines()[0] if said else f"{name}: {condition}"))
         return 0
     if not as_json:
-        print(f"brummer: {one_line(result.text)}", file=sys.stderr)
+        print(f"brummer: {one_line(in_cli_words(said, name))}", file=sys.stderr)
     return 124 if reason == "timeout" else 1
+
+
+def _own_time(text: str, tool_waited: object, waited: float) -> str:
+    """The tool's ``after 0.2s`` as the command's ``after 4.4s`` (its first mention only; the rest is the tool's)."""
+    if not isinstance(tool_waited, int | float):
+        return text
+    return text.replace(f"after {tool_waited:g}s", f"after {round(waited, 1):g}s", 1)

@@ -1,11 +1,12 @@
 """Finding and reaching a project's running ``brummer up`` for the remote commands (``brummer ps``, ``logs``, ...).
 
-The project is the nearest directory, from ``--dir`` (default: here) upwards, that a running ``brummer up`` runs:
+The project is the nearest directory, from ``--dir`` (default: here) upwards, that a running brummer runs:
 ``brummer logs`` in ``shop/web/src`` reaches the ``brummer up`` of ``shop``. Only the registry is read (never the
 project folder). No such instance, a stale entry (its process is gone: the registry removes it on sight), one
 without a reachable MCP server, or one that went away during the command: ``NoInstanceError``, one line that says
-how to start one, exit code 3. A ``brummer up`` whose MCP server is still starting is waited for (as ``brummer
-mcp`` does).
+what to do, exit code 3. That is to start a ``brummer up``, unless an agent's headless ``brummer mcp`` or a
+``brummer smoke`` runs the project: neither has a server to ask, and a ``brummer up`` would be refused, so the line
+names it instead. A ``brummer up`` whose MCP server is still starting is waited for (as ``brummer mcp`` does).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from brummer import registry
 from brummer.errors import NoInstanceError, ToolError
 from brummer.remote.client import ConnectionLost, RpcError, Session, ToolResult, open_session
+from brummer.remote.words import in_cli_words
 
 UNKNOWN_DETAIL = "unknown argument 'detail'"  # how an instance from before compact answers refuses ``detail``
 
@@ -33,10 +35,22 @@ def real(directory: Path) -> Path:
 
 
 def find(directory: Path) -> registry.Entry | None:
-    """The running brummer up of ``directory`` or of its nearest ancestor that has one."""
-    ups = {entry.project: entry for entry in registry.entries() if entry.kind is registry.Kind.UP and entry.runs}
+    """The brummer that runs ``directory`` or its nearest ancestor that one runs: a ``brummer up``, or a headless
+    ``brummer mcp`` or ``brummer smoke`` (which the caller cannot ask anything)."""
+    runners = {entry.project: entry for entry in registry.entries() if entry.runs}
     here = real(directory)
-    return next((ups[path] for path in (here, *here.parents) if path in ups), None)
+    return next((runners[path] for path in (here, *here.parents) if path in runners), None)
+
+
+def _serverless(entry: registry.Entry) -> NoInstanceError:
+    """A headless ``brummer mcp`` or a ``brummer smoke`` runs the project: what to do instead of a ``brummer up``."""
+    if entry.kind is registry.Kind.HEADLESS:
+        who = f"an agent's headless brummer mcp (pid {entry.pid}) does, and it has no server to ask"
+        advice = "end that agent's session to run `brummer up` here, or let it be"
+    else:
+        who = f"brummer smoke (pid {entry.pid}) does, and it has no server to ask"
+        advice = "it stops everything and exits once its checks are done"
+    return NoInstanceError(f"no brummer up runs {entry.project}: {who}; {advice}")
 
 
 async def locate(directory: Path) -> registry.Entry:
@@ -45,6 +59,8 @@ async def locate(directory: Path) -> registry.Entry:
     up = find(root)
     if up is None:
         raise NoInstanceError(f"no brummer up runs {root}; start one with {start_hint(root)}")
+    if up.kind is not registry.Kind.UP:
+        raise _serverless(up)
     settled = await registry.settled(up)
     if settled is None:
         raise NoInstanceError(f"the brummer up of {up.project} went away; start one with {start_hint(root)}")
@@ -89,10 +105,12 @@ class Instance:
         self.session = session
 
     async def call(self, name: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The tool's structured answer; ``ToolError`` with its message on one line if it failed."""
+        """The tool's structured answer; ``ToolError`` with its message on one line (in the CLI's words) if it
+        failed."""
         result = await self.result(name, arguments)
         if result.is_error:
-            raise ToolError(one_line(result.text or f"{name} failed"))
+            process = (arguments or {}).get("name")
+            raise ToolError(one_line(in_cli_words(result.text or f"{name} failed", process)))
         return result.data or {}
 
     async def result(self, name: str, arguments: dict[str, Any] | None = None) -> ToolResult:

@@ -16,8 +16,12 @@ from typing import Any
 
 from brummer.errors import OutputClosed
 
-# Everything a terminal could act on but tab and newline (escape sequences are already gone from log text).
-CONTROLS = dict.fromkeys([*range(0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)], "?")
+# Everything a terminal could act on but tab and newline (escape sequences are already gone from log text), and the
+# bidi embeddings, overrides and isolates, which reorder what follows them (dropped: they show nothing themselves).
+CONTROLS: dict[int, str | None] = {
+    **dict.fromkeys([*range(0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)], "?"),
+    **dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)], None),
+}
 ALIVE = ("starting", "running", "ready", "stopping")
 FAILED = ("failed", "backing-off")
 

@@ -2,8 +2,10 @@
 
 A child's output is hostile: OSC 52 writes the user's clipboard, OSC 0 sets the window title, ``ESC[2J`` clears the
 screen, ``ESC[6n`` and OSC 11 make the terminal answer on its input, DCS/APC strings talk to the terminal itself, and
-the 8-bit C1 controls (U+009B is CSI, U+009D is OSC) do the same in one code point. Everything that reaches a terminal
-goes through here: the plain printer's batches, the panel's lines, and brummer's own lines that quote child text.
+the 8-bit C1 controls (U+009B is CSI, U+009D is OSC) do the same in one code point. The bidirectional embeddings,
+overrides and isolates (U+202A-U+202E, U+2066-U+2069) reorder what follows them ("Trojan Source": ``evil<RLO>txt.exe``
+reads as ``evilexe.txt``), so they go too. Everything that reaches a terminal goes through here: the plain printer's
+batches, the panel's lines, and brummer's own lines that quote child text.
 
 Removal follows a terminal's own parser, so no fragment of a removed sequence can start a new one: an escape is taken
 with its whole body (CSI up to its final byte; OSC, DCS, SOS, PM and APC strings up to BEL or ST), an unfinished one up
@@ -12,9 +14,10 @@ back over brummer's prefix, so each line keeps what follows its last one (what a
 
 The plain printer calls this for every batch of a log flood, so the common case must cost next to nothing: a memchr
 per control character for ASCII text, else one ``encode`` and one ``bytes.translate`` (plus three counts when it holds
-ESC), all C loops, tell whether a batch holds anything but text and SGR; only the passes it needs then run (figures in
-docs/benchmarks.md). Every pattern here is linear in the text's length: classes that cannot overlap, greedy runs that
-never backtrack, strings that end at the line's end.
+ESC), all C loops, tell whether a batch holds anything but text and SGR; a non-ASCII batch that holds the byte 0xE2
+(general punctuation, symbols) also gets one bytes regex search for the bidi controls' UTF-8; only the passes it
+needs then run (figures in docs/benchmarks.md). Every pattern here is linear in the text's length: classes that
+cannot overlap, greedy runs that never backtrack, strings that end at the line's end.
 """
 
 from __future__ import annotations
@@ -47,6 +50,9 @@ _C1_INTRODUCERS = "\x9b\x9d\x90\x98\x9e\x9f"  # CSI, OSC, DCS, SOS, PM, APC as s
 _C1_SEQUENCES = re.compile(rf"\x9b{_CSI}|[\x90\x98\x9d-\x9f]{_STRING}")
 # What is left once sequences are gone: C0 but TAB, newline, CR (handled by line) and ESC (SGR's); DEL; C1.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f-\x9f]+")
+# The bidi embeddings, overrides and isolates: as text, and as their UTF-8 (E2 80 AA-AE, E2 81 A6-A9) for the test.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]+")
+_BIDI_UTF8 = re.compile(rb"\xe2(?:\x80[\xaa-\xae]|\x81[\xa6-\xa9])")
 
 _SGR_PARAMETERS = b"0123456789;:"
 # Bytes of a batch's UTF-8 that call for a closer look: C0 controls but TAB and newline, DEL, and 0xC2, which leads
@@ -72,27 +78,31 @@ def for_terminal(text: str) -> str:
         return text
     # Controls become NUL; with SGR's parameters deleted, each ESC that starts an SGR is followed by "[m". That ESC
     # must also be followed by "[" before the deletion: "ESC 7 [ m" is a cursor save, then text.
-    classes = text.encode("utf-8", "surrogatepass").translate(_TERMINAL_CLASSES, _SGR_PARAMETERS)
+    encoded = text.encode("utf-8", "surrogatepass")
+    bidi = _has_bidi(text, encoded)
+    classes = encoded.translate(_TERMINAL_CLASSES, _SGR_PARAMETERS)
     controls = b"\x00" in classes
     other_escapes = False
     if b"\x1b" in classes:
         escapes = classes.count(b"\x1b")
         other_escapes = escapes != classes.count(b"\x1b[m") or escapes != text.count("\x1b[")
-    if not controls and not other_escapes:
+    if not controls and not other_escapes and not bidi:
         return text
-    return _clean(text, _ESCAPES_BUT_SGR if other_escapes else None, controls)
+    return _clean(text, _ESCAPES_BUT_SGR if other_escapes else None, controls, bidi)
 
 
 def for_pipe(text: str) -> str:
     """``text`` as plain text: no escape sequence at all, no control character but TAB and newline."""
     if _plain_ascii(text):
         return text
-    unsafe = text.encode("utf-8", "surrogatepass").translate(None, _SAFE_BYTES)
-    if not unsafe:
+    encoded = text.encode("utf-8", "surrogatepass")
+    bidi = _has_bidi(text, encoded)
+    unsafe = encoded.translate(None, _SAFE_BYTES)
+    if not unsafe and not bidi:
         return text
     escapes = b"\x1b" in unsafe
     controls = len(unsafe) != unsafe.count(b"\x1b")
-    return _clean(text, _ESCAPES if escapes else None, controls)
+    return _clean(text, _ESCAPES if escapes else None, controls, bidi)
 
 
 def one_line(text: str) -> str:
@@ -103,8 +113,16 @@ def one_line(text: str) -> str:
     return text
 
 
-def _clean(text: str, escapes: re.Pattern[str] | None, controls: bool) -> str:
+def _has_bidi(text: str, encoded: bytes) -> bool:
+    """Whether ``text`` (as ``encoded``) holds a bidi control: never for ASCII; a memchr for their lead byte 0xE2
+    (absent from Latin-1 and most CJK text), and only then the regex over the bytes."""
+    return not text.isascii() and b"\xe2" in encoded and _BIDI_UTF8.search(encoded) is not None
+
+
+def _clean(text: str, escapes: re.Pattern[str] | None, controls: bool, bidi: bool = False) -> str:
     """The slow path: only the passes that ``text`` needs, each one linear."""
+    if bidi:
+        text = _BIDI.sub("", text)
     # C1 strings first: their ST may be ESC \, which the 7-bit pass would otherwise take alone
     if controls and any(c in text for c in _C1_INTRODUCERS):
         text = _C1_SEQUENCES.sub("", text)

@@ -62,3 +62,14 @@ def test_strip_removes_ansi_and_nul() -> None:
     colored = "\x1b[32m➜\x1b[39m  \x1b[1mLocal\x1b[22m: http://localhost:\x1b[1m5173\x1b[22m/\x00"
     assert strip(colored) == "➜  Local: http://localhost:5173/"
     assert strip("\x1b]8;;http://x\x07link\x1b]8;;\x07") == "link"
+
+
+def test_strip_is_what_a_pipe_gets() -> None:
+    """Search, detection and agents see the text brummer would print to a pipe: string payloads go with their
+    sequence, controls go, and a line that redraws itself shows its last frame."""
+    assert strip("a\x1bPq#0;2;0;0;0\x1b\\b") == "ab"  # DCS (sixel) payload
+    assert strip("a\x1b_secret payload\x1b\\b\x1bXsos\x1b\\c\x1b^pm\x07d") == "abcd"  # APC, SOS, PM
+    assert strip("a\x9d0;title\x07b\x9b2Jc") == "abc"  # C1 OSC and CSI
+    assert strip("x\x07y\x08z\x7f") == "xyz"
+    assert strip("building 10%\rbuilding 50%\rbuilt in 2s\nnext") == "built in 2s\nnext"
+    assert strip("tab\tkept") == "tab\tkept"

@@ -135,3 +135,12 @@ async def test_the_store_task_finishes_an_open_group_once_its_stream_is_quiet(
         assert (group.type, group.message) == ("ValueError", "b")
         assert trio.current_time() - began >= ERROR_IDLE_FLUSH * 1.9
         nursery.cancel_scope.cancel()
+
+
+async def test_search_sees_what_a_pipe_gets() -> None:
+    store, _ = make()
+    append_lines(store, "web", "stdout", ["ok\x1b_hidden secret\x1b\\", "build 50%\rbuild 100% done"])
+    assert store.tail(pattern=compile_pattern("secret"), limit=10).lines == []
+    assert store.tail(pattern=compile_pattern("50%"), limit=10).lines == []
+    found = store.tail(pattern=compile_pattern("^build 100% done$"), limit=10).lines
+    assert [line.plain for line in found] == ["build 100% done"]

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import trio
-from helpers_remote import Done, brummer, demo, running_up
+from helpers_remote import PY, Done, brummer, demo, running_up
 
 from brummer import registry
 from helpers_cli import Up
@@ -56,7 +56,9 @@ async def test_commands_against_a_running_brummer_up(tmp_path: Path) -> None:
         lines = (await brummer("logs", "-n", "2", "--json", "--dir", d, cwd=tmp_path)).out.splitlines()
         assert len(lines) == 2 and all({"seq", "process", "text", "level"} <= set(eval_json(x)) for x in lines)
         grep = await brummer("logs", "--grep", "read property", "--dir", d, cwd=tmp_path)
-        assert grep.out.count("\n") == 1 and "TypeError" in grep.out, grep.out
+        assert re.search(rf"^{STAMP} web\s+\| TypeError: cannot read property", grep.out, re.M), grep.out
+        assert re.search(rf"^{STAMP} web\s+» error \[node TypeError\]", grep.out, re.M), grep.out  # as up said it
+        assert grep.out.count("\n") == 2, grep.out
         level = await brummer("logs", "web", "--level", "error", "--json", "--dir", d, cwd=tmp_path)
         assert {eval_json(x)["level"] for x in level.out.splitlines()} == {"error"}
         since = eval_json(lines[0])["seq"]
@@ -90,6 +92,28 @@ def eval_json(line: str) -> dict[str, object]:
     value = json.loads(line)
     assert isinstance(value, dict)
     return value
+
+
+async def test_logs_says_what_up_said(tmp_path: Path) -> None:
+    """brummer's own lines about a process (starting with its command, its URL, its errors, its states) are in its
+    log, so that ``brummer logs`` prints them as ``brummer up --plain`` did."""
+    root = demo(tmp_path / "shop")
+    async with running_up(root, tmp_path) as up:
+        await up.wait_output("failed: exit code 3")
+        await up.wait_output("» error [node TypeError]")
+        await up.wait_output("web     » ready")
+        logs = await brummer("logs", "--dir", str(root), cwd=tmp_path)
+        printed = up.output
+
+    def said(output: str) -> list[str]:
+        """brummer's lines about web and job, without the time and the proxy that up adds to a URL line."""
+        lines = [line.split(" ", 1)[1] for line in output.splitlines() if re.match(rf"{STAMP} (web|job) +» ", line)]
+        return sorted(re.sub(r" → proxy \S+$", "", line) for line in lines)
+
+    assert logs.code == 0, logs
+    assert said(logs.out) == said(printed)
+    assert any(line.startswith(f"web     » starting: {PY} -u web.py") for line in said(logs.out)), logs.out
+    assert any(re.fullmatch(r"web +» url http://localhost:\d+/", line) for line in said(logs.out)), logs.out
 
 
 async def test_no_instance_is_exit_3(tmp_path: Path) -> None:

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from brummer.supervise.state import ProcessInfo, ProcState
 
 
+RESOLVED_LINES = 3  # more groups resolved at once than this: one summary line
+
+
 class Priority(enum.IntEnum):
     HIGH = 0
     MEDIUM = 1
@@ -44,6 +47,9 @@ class ProcessChanged(Event):
     info: ProcessInfo
     previous: ProcState
 
+    def describe(self) -> str:
+        return self.info.describe()
+
 
 @dataclass(slots=True)
 class LogLines(Event):
@@ -58,6 +64,11 @@ class UrlDetected(Event):
     priority: ClassVar[Priority] = Priority.HIGH
     process: str
     url: str
+
+    def describe(self) -> str:
+        """What brummer says of it (``up --plain`` prints it, the process's log keeps it), as of the other events
+        that have a ``describe``."""
+        return f"url {self.url}"
 
 
 @dataclass(slots=True)
@@ -76,6 +87,10 @@ class ErrorDetected(Event):
     priority: ClassVar[Priority] = Priority.HIGH
     group: ErrorGroup
 
+    def describe(self) -> str:
+        g = self.group
+        return f"error [{g.family} {g.type}]{f' {g.location}' if g.location else ''}: {g.message}"
+
 
 @dataclass(slots=True)
 class ErrorResolved(Event):
@@ -88,6 +103,12 @@ class ErrorResolved(Event):
     process: str
     reason: str
     groups: tuple[ErrorGroup, ...]
+
+    def describe(self) -> list[str]:
+        """A line per group, or one line for them all when there are more than ``RESOLVED_LINES``."""
+        if len(self.groups) > RESOLVED_LINES:
+            return [f"resolved {len(self.groups)} errors ({self.reason})"]
+        return [f"resolved: {g.type}{f' {g.location}' if g.location else ''} {g.message}" for g in self.groups]
 
 
 @dataclass(slots=True)

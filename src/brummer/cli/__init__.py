@@ -43,7 +43,7 @@ async def _run(argv: Sequence[str]) -> int:
         return 130
     except BrummerError as exc:
         if str(exc):
-            from brummer.ui.sanitize import for_pipe  # a message may quote the project's files
+            from brummer.sanitize import for_pipe  # a message may quote the project's files
 
             print(f"brummer: {for_pipe(str(exc))}", file=sys.stderr)
         return exc.exit_code

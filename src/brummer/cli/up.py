@@ -142,7 +142,7 @@ async def smoke(
 async def ls(directory: Path, as_json: bool) -> int:
     """List the processes brummer knows in a project."""
     from brummer.config import discover_project
-    from brummer.ui.sanitize import one_line  # names and commands come from the project's files: no escapes
+    from brummer.sanitize import one_line  # names and commands come from the project's files: no escapes
 
     project = discover_project(directory)
     rows = []

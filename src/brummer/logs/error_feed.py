@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from brummer.bus import Bus, ErrorDetected, ErrorRepeated, ErrorResolved
+from brummer.bus import ErrorDetected, ErrorRepeated, ErrorResolved, Event
 from brummer.logs.error_book import ErrorBook, ErrorGroup
 from brummer.logs.kinds import Stream
 
@@ -40,8 +40,8 @@ class _Scanned:
 
 
 class ErrorFeed:
-    def __init__(self, bus: Bus, book: ErrorBook, changed: Callable[[], None]) -> None:
-        self.bus = bus
+    def __init__(self, announce: Callable[[Event], None], book: ErrorBook, changed: Callable[[], None]) -> None:
+        self.announce = announce  # the store's: published, and said in the process's log
         self.book = book
         self._changed = changed  # the store's change signal: readers of errors wake on it
         self._processes: dict[str, _Scanned] = {}
@@ -86,9 +86,9 @@ class ErrorFeed:
             scanner.errors_seen()  # the clean signal may come on another stream (webpack-dev-server)
         group, opened = self.book.record(process, stream, error, time.time(), seq, scanned.run)
         if opened:
-            self.bus.publish(ErrorDetected(group))  # new, or back after it was resolved
+            self.announce(ErrorDetected(group))  # new, or back after it was resolved
         else:
-            self.bus.publish(ErrorRepeated(group.id, process, group.count))
+            self.announce(ErrorRepeated(group.id, process, group.count))
 
     def _resolve(self, process: str, scanned: _Scanned, stream: Stream, clean: CleanCycle, seq: int) -> None:
         # An error of the same tool still being read on another stream (Vite's on stderr, its "hmr update" on
@@ -98,21 +98,21 @@ class ErrorFeed:
                 self._apply(process, scanned, other, scanner.flush(), seq)
         resolved = self.book.end_cycle(process, clean, time.time(), seq)
         if resolved:
-            self.bus.publish(ErrorResolved(process, clean.reason, tuple(resolved)))
+            self.announce(ErrorResolved(process, clean.reason, tuple(resolved)))
 
     def record_outside(self, process: str, stream: Stream, error: DetectedError, seq: int) -> ErrorGroup:
         """An error that no scanner found (a browser page's, reported by the telemetry): record and announce it,
         with the run whose output was scanned last."""
         scanned = self._processes.get(process)
         group, opened = self.book.record(process, stream, error, time.time(), seq, scanned.run if scanned else 0)
-        self.bus.publish(ErrorDetected(group) if opened else ErrorRepeated(group.id, process, group.count))
+        self.announce(ErrorDetected(group) if opened else ErrorRepeated(group.id, process, group.count))
         return group
 
     def resolve_keys(self, process: str, family: str, keys: Iterable[str], reason: str, seq: int) -> list[ErrorGroup]:
         """Resolve these open groups of ``process`` (``ErrorBook.resolve_keys``) and announce it."""
         resolved = self.book.resolve_keys(process, family, keys, reason, time.time(), seq)
         if resolved:
-            self.bus.publish(ErrorResolved(process, reason, tuple(resolved)))
+            self.announce(ErrorResolved(process, reason, tuple(resolved)))
         return resolved
 
     def flush(self, process: str | None, idle_for: float, seq: int) -> None:
@@ -155,5 +155,5 @@ class ErrorFeed:
         for family, tool in CLEAN_EXIT.items():
             resolved = self.book.end_run(process, run, family, f"{tool}: exit code 0", time.time(), seq)
             if resolved:
-                self.bus.publish(ErrorResolved(process, f"{tool}: exit code 0", tuple(resolved)))
+                self.announce(ErrorResolved(process, f"{tool}: exit code 0", tuple(resolved)))
                 self._changed()

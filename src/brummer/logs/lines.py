@@ -6,27 +6,22 @@ character, so a chunk boundary never splits one) and splits that text once. The 
 the common path, which is what keeps a million-line flood cheap.
 
 Lines longer than ``LINE_LIMIT`` bytes are cut and marked; an unterminated line is never buffered beyond the limit,
-so a child printing 10 MB without a newline costs 64 KiB. NUL bytes and ANSI sequences are kept (for display);
-``strip`` removes them for search and detection.
+so a child printing 10 MB without a newline costs 64 KiB. Escape sequences and controls are kept (for display);
+``strip`` gives the text that search, detection and agents see.
 """
 
 from __future__ import annotations
 
-import re
+from brummer.sanitize import for_pipe
 
 LINE_LIMIT = 64 * 1024
 
-# CSI (colours, cursor moves), OSC (titles, hyperlinks; ended by BEL or ST) and two-byte escapes.
-ANSI_RE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
-
 
 def strip(text: str) -> str:
-    """``text`` without ANSI sequences and NUL bytes (for search and detection, not for display)."""
-    if "\x1b" in text:
-        text = ANSI_RE.sub("", text)
-    if "\x00" in text:
-        text = text.replace("\x00", "")
-    return text
+    """``text`` as a pipe gets it (``sanitize.for_pipe``), for search, detection and agents, not for display: no
+    escape sequence (a DCS or APC string goes with its payload), no control but TAB and newline, and of a line that
+    redraws itself with carriage returns only what it showed last. One memchr per control for plain ASCII."""
+    return for_pipe(text)
 
 
 def cut_marker(total: int) -> str:

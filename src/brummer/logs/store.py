@@ -7,8 +7,9 @@ prefilter and one error-scanner call. Queries (tail, since-cursor, search) walk 
 Readers that need completeness (MCP ``logs_tail``, readiness ``log =``) read here by cursor; the bus only tells them
 that something changed. Every reader that may look at the whole store uses ``read``, which works in slices with a
 checkpoint between them (``reading.py``); ``tail`` is for readers bounded by construction. The store publishes
-``LogLines`` (low); what it hands on publishes the rest: ``url_owners`` (who owns which URL: ``UrlDetected``,
+``LogLines`` (low); what it hands on announces the rest: ``url_owners`` (who owns which URL: ``UrlDetected``,
 ``UrlsCleared``) and ``error_feed`` (the error scanners: ``ErrorDetected``, ``ErrorResolved``, ``ErrorRepeated``).
+An announcement is published and, where ``up --plain`` prints a line for it, kept as a note in the process's log.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import trio
 
-from brummer.bus import Bus, LogLines, Notice
+from brummer.bus import Bus, ErrorDetected, ErrorResolved, Event, LogLines, Notice, UrlDetected
 from brummer.logs import query, reading
 from brummer.logs.error_book import ErrorBook, ErrorGroup
 from brummer.logs.error_feed import ERROR_IDLE_FLUSH, ErrorFeed
@@ -65,8 +66,8 @@ class LogStore:
         self._logs: dict[str, ProcessLog] = {}
         self._seq = 0
         self._changed = trio.lowlevel.ParkingLot()  # any append, note, URL or error change
-        self._urls = UrlOwners(bus, self._wake)
-        self._feed = ErrorFeed(bus, self.errors, self._wake)
+        self._urls = UrlOwners(self._announce, self._wake)
+        self._feed = ErrorFeed(self._announce, self.errors, self._wake)
 
     # -- writing ---------------------------------------------------------------------------------------------
 
@@ -102,6 +103,17 @@ class LogStore:
         if publish:
             self.bus.publish(Notice(text, process, level))
         self._wake()
+
+    def _announce(self, event: Event) -> None:
+        """What ``url_owners`` and ``error_feed`` found: published, and said in the process's log as ``up --plain``
+        says it (``describe``), so that ``brummer logs`` and ``logs_tail`` tell what the terminal told."""
+        self.bus.publish(event)
+        if isinstance(event, UrlDetected):
+            self.note(event.describe(), event.process, publish=False)
+        elif isinstance(event, ErrorDetected):
+            self.note(event.describe(), event.group.process, "error", publish=False)
+        elif isinstance(event, ErrorResolved):
+            self.note("\n".join(event.describe()), event.process, publish=False)
 
     def _add(self, log: ProcessLog, stream: Stream, text: str, count: int, run: int) -> Batch:
         """Number the lines, keep the batch, apply retention."""

@@ -16,13 +16,13 @@ from collections.abc import Callable, Iterable
 
 import trio
 
-from brummer.bus import Bus, UrlDetected, UrlsCleared
+from brummer.bus import Event, UrlDetected, UrlsCleared
 from brummer.logs.urls import UrlWatch, find_urls, origin
 
 
 class UrlOwners:
-    def __init__(self, bus: Bus, changed: Callable[[], None]) -> None:
-        self.bus = bus
+    def __init__(self, announce: Callable[[Event], None], changed: Callable[[], None]) -> None:
+        self.announce = announce  # the store's: published, and said in the owner's log
         self._changed = changed  # the store's change signal
         self._owned: dict[str, dict[str, float]] = {}  # process -> url -> first seen (wall time)
         self._watches: dict[str, UrlWatch] = {}  # while a run's port watcher confirms URLs
@@ -72,7 +72,7 @@ class UrlOwners:
 
     def _claim(self, process: str, url: str) -> None:
         self._owned.setdefault(process, {})[url] = time.time()
-        self.bus.publish(UrlDetected(process, url))
+        self.announce(UrlDetected(process, url))
         self._lot.unpark_all()
         self._changed()
 
@@ -82,7 +82,7 @@ class UrlOwners:
         if urls:
             gone = tuple(urls)
             urls.clear()
-            self.bus.publish(UrlsCleared(process, gone))
+            self.announce(UrlsCleared(process, gone))
             self._lot.unpark_all()
             self._changed()
 

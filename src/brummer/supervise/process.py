@@ -109,9 +109,9 @@ class ProcessController:
         self.ready = state is ProcState.READY
         if state is not ProcState.STARTING:
             self._settled.set()
-        text = f"{state}" + (f": {message}" if message else "")
-        self.ctx.store.note(text, self.name, publish=False)
-        self.ctx.bus.publish(ProcessChanged(self.info(), previous))
+        info = self.info()
+        self.ctx.store.note(info.describe(), self.name, publish=False)
+        self.ctx.bus.publish(ProcessChanged(info, previous))
         self.ctx.changes.notify()
 
     def satisfies(self, condition: Condition) -> bool:

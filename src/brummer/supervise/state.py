@@ -113,6 +113,12 @@ class ProcessInfo:
             return ""
         return self.message
 
+    def describe(self) -> str:
+        """What brummer says of this state: the line ``up --plain`` prints, the note the process's log keeps."""
+        if self.state is ProcState.STARTING:
+            return f"starting: {self.command}"
+        return str(self.state) + (f": {self.message}" if self.message else "")
+
     def describe_exit(self) -> str:
         if self.exit_signal is not None:
             return f"killed by {signal_name(self.exit_signal)}"

@@ -31,9 +31,9 @@ from brummer.bus import (
     UrlsCleared,
 )
 from brummer.logs.kinds import Stream
+from brummer.sanitize import for_pipe, for_terminal, one_line
 from brummer.supervise.state import ProcState
 from brummer.ui.output import Output
-from brummer.ui.sanitize import for_pipe, for_terminal, one_line
 
 PALETTE = ("36", "33", "32", "35", "34", "96", "93", "92", "95", "94")
 RESET = "\x1b[0m"
@@ -46,7 +46,6 @@ STATE_COLOURS = {
     ProcState.BACKING_OFF: "33",
 }
 DROP_REPORT_EVERY = 1.0
-RESOLVED_LINES = 3  # more groups resolved at once than this: one summary line
 
 
 def colour_for(name: str) -> str:
@@ -121,27 +120,16 @@ class PlainFormatter:
         if isinstance(event, LogLines):
             return self.lines(event)
         if isinstance(event, ProcessChanged):
-            info = event.info
-            if info.state is ProcState.STARTING:
-                return self.say(info.name, f"starting: {info.command}")
-            text = str(info.state) + (f": {info.message}" if info.message else "")
-            return self.say(info.name, text, STATE_COLOURS.get(info.state))
+            return self.say(event.info.name, event.describe(), STATE_COLOURS.get(event.info.state))
         if isinstance(event, UrlDetected):
             proxy = self.proxy_url(event.process, event.url) if self.proxy_url is not None else None
-            return self.say(event.process, f"url {event.url}" + (f" → proxy {proxy}" if proxy else ""), "4")
+            return self.say(event.process, event.describe() + (f" → proxy {proxy}" if proxy else ""), "4")
         if isinstance(event, UrlsCleared):
             return ""
         if isinstance(event, ErrorDetected):
-            g = event.group
-            where = f" {g.location}" if g.location else ""
-            return self.say(g.process, f"error [{g.family} {g.type}]{where}: {g.message}", "31")
+            return self.say(event.group.process, event.describe(), "31")
         if isinstance(event, ErrorResolved):
-            if len(event.groups) > RESOLVED_LINES:
-                return self.say(event.process, f"resolved {len(event.groups)} errors ({event.reason})", "32")
-            return "".join(
-                self.say(g.process, f"resolved: {g.type}{f' {g.location}' if g.location else ''} {g.message}", "32")
-                for g in event.groups
-            )
+            return "".join(self.say(event.process, line, "32") for line in event.describe())
         if isinstance(event, Notice):
             code = {"warn": "33", "error": "31"}.get(event.level)
             return self.say(event.process or "brummer", event.text, code)

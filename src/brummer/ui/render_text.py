@@ -14,8 +14,8 @@ from rich.color import Color
 from rich.style import Style
 from rich.text import Text
 
-from brummer.ui.sanitize import for_terminal, last_segment
-from brummer.ui.sanitize import one_line as one_line  # brummer's own strings: the panel imports it from here
+from brummer.sanitize import for_terminal, last_segment
+from brummer.sanitize import one_line as one_line  # brummer's own strings: the panel imports it from here
 
 CACHE_SIZE = 2048
 ANSI_SLACK = 4  # raw characters kept per visible column (colour codes take room), plus a fixed allowance

@@ -13,8 +13,8 @@ import time
 import pytest
 from rich.console import Console
 
+from brummer.sanitize import for_pipe, for_terminal, one_line
 from brummer.ui.render_text import log_text
-from brummer.ui.sanitize import for_pipe, for_terminal, one_line
 
 # (what it is, what a child prints, what must be left of it)
 HOSTILE = [

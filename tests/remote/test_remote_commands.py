@@ -55,6 +55,7 @@ async def test_commands_against_a_running_brummer_up(tmp_path: Path) -> None:
         assert re.search(rf"^{STAMP} job\s+» failed", logs.out, re.M), logs.out  # brummer's own lines, as up prints
         lines = (await brummer("logs", "-n", "2", "--json", "--dir", d, cwd=tmp_path)).out.splitlines()
         assert len(lines) == 2 and all({"seq", "process", "text", "level"} <= set(eval_json(x)) for x in lines)
+        await up.wait_output("» error [node TypeError]")  # the group is complete: brummer's line about it is kept
         grep = await brummer("logs", "--grep", "read property", "--dir", d, cwd=tmp_path)
         assert re.search(rf"^{STAMP} web\s+\| TypeError: cannot read property", grep.out, re.M), grep.out
         assert re.search(rf"^{STAMP} web\s+» error \[node TypeError\]", grep.out, re.M), grep.out  # as up said it

@@ -13,7 +13,7 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 from brummer.mcp.schemas import TOOLS
-from helpers import PY, append_lines, load, poll, write_project
+from helpers import PY, append_lines, load, poll, wait_until, write_project
 
 
 async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
@@ -80,7 +80,9 @@ async def test_logs_tail_and_search(tmp_path: Path) -> None:
     project = demo_project(tmp_path)
     with trio.fail_after(60):
         async with serving(project) as served, served.ws() as client:
-            assert (await call(client, "wait_for", name="web", condition="url"))["met"]
+            assert (await call(client, "wait_for", name="web", condition="ready"))["met"]
+            # web's log is still once it is ready and its error group is complete (brummer keeps a line about it)
+            await wait_until(lambda: any("error [" in line.text for line in served.runtime.store.tail("web").lines))
             tail = await call(client, "logs_tail", name="web")
             texts = [line["text"] for line in tail["lines"]]
             assert "booting" in texts and f"Local: {web_url(project)}" in texts

@@ -72,7 +72,7 @@ async def run_up(
     claim = registry.claim(project.root, registry.Kind.UP, mcp=project.settings.mcp, tty=_tty(output), panel=panel)
     # The lock before anything starts, released after everything has stopped; the proxy's sockets closed before it.
     with await claim as registration, contextlib.ExitStack() as cleanup:
-        async with open_core(project, bus) as core, trio.open_nursery() as services:
+        async with open_core(project, bus, lock_fd=registration.lock_fd) as core, trio.open_nursery() as services:
             store, shutdown = core.store, core.shutdown
             async with trio.open_nursery() as processes:
                 supervisor: Supervisor = await processes.start(

@@ -9,8 +9,8 @@ from pathlib import Path
 import trio
 
 from brummer import registry
-from helpers import write_project
-from helpers_cli import Brummer, first_to_exit, pids_in
+from helpers import PY, write_project
+from helpers_cli import INTERRUPT, Brummer, first_to_exit, pids_in
 
 
 def counting_project(tmp_path: Path) -> tuple[Path, Path]:
@@ -95,3 +95,46 @@ async def test_nothing_is_written_in_the_project_folder(tmp_path: Path) -> None:
     finally:
         await up.stop()
     assert os.listdir(clean) == ["Procfile"]
+
+
+STUBBORN = """
+import os, signal, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+with open(sys.argv[1], "a") as starts:
+    starts.write(f"{os.getpid()}\\n")
+print("up", flush=True)
+time.sleep(600)
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+async def test_after_kill_9_a_new_up_waits_for_the_guardian(tmp_path: Path) -> None:
+    """The guardian of a SIGKILLed brummer up holds the project's lock until it has stopped what that brummer left
+    running: a new brummer up says so and waits, instead of starting the project's processes next to the old ones."""
+    starts = tmp_path / "starts"
+    (tmp_path / "stubborn.py").write_text(STUBBORN)
+    cmd = f"{PY} {tmp_path / 'stubborn.py'} {starts}"
+    root = write_project(tmp_path / "p", brummer_toml=f'[processes.web]\ncmd = "{cmd}"\nready = "none"\ngrace = 6\n')
+    first = await Brummer.start(["up", "--plain", "--no-mcp", "--dir", str(root)], tmp_path)
+    try:
+        await first.wait_output("web     | up")
+    finally:
+        await first.kill()  # SIGKILL: its guardian stops web, which ignores SIGTERM, after web's 6 s grace
+    (old,) = pids_in(starts)
+    second = await Brummer.start(["up", "--plain", "--no-mcp", "--dir", str(root)], tmp_path)
+    try:
+        await second.wait_output(f"brummer: the brummer (pid {first.proc.pid}) that ran {root} was killed; waiting")
+        assert alive(old) and len(pids_in(starts)) == 1  # the old web still runs, the new brummer started nothing
+        await second.wait_output("web     | up")
+        new = pids_in(starts)[1]
+        assert not alive(old) and alive(new)
+    finally:
+        second.signal(INTERRUPT)
+        await second.wait_output("stopping every process")
+        assert await second.stop() == 130  # the second Ctrl-C skips the grace periods

@@ -18,7 +18,7 @@ from brummer import registry
 from brummer.errors import AlreadyRunningError, RegistryError
 from brummer.registry import identity
 from brummer.registry.entry import Entry, lock_name
-from helpers import write_project
+from helpers import wait_until, write_project
 
 
 def project(tmp_path: Path) -> Path:
@@ -163,6 +163,9 @@ async def test_entries_of_dead_or_foreign_processes_are_ignored(tmp_path: Path) 
     sleeper = await trio.lowlevel.open_process(["sleep", "60"])
     fake = await trio.lowlevel.open_process([sys.executable, str(tmp_path / "brummer")])
     try:
+        # Popen returns once the exec has begun; /proc/PID/cmdline reads empty until the kernel has set up the new
+        # program's arguments, which on a loaded machine can be later than our first look
+        await wait_until(lambda: (seen := identity.inspect(fake.pid)) is not None and seen.argv)
         not_brummer = plant(entry_for(root, sleeper.pid, identity.fingerprint(sleeper.pid)))
         assert registry.entries(root) == []  # alive, right start time, but not brummer
         not_brummer.unlink()

@@ -42,8 +42,9 @@ class Core:
 
 
 @asynccontextmanager
-async def open_core(project: ProjectSpec, bus: Bus | None = None) -> AsyncIterator[Core]:
-    """``bus`` may be passed in so that a subscriber can subscribe before anything happens."""
+async def open_core(project: ProjectSpec, bus: Bus | None = None, *, lock_fd: int | None = None) -> AsyncIterator[Core]:
+    """``bus`` may be passed in so that a subscriber can subscribe before anything happens; the guardian inherits
+    ``lock_fd``, the project lock's descriptor (``registry.Registration.lock_fd``)."""
     bus = bus or Bus()
     settings = project.settings
     store = LogStore(bus, max_lines=settings.log_max_lines, max_bytes=settings.log_max_bytes)
@@ -52,7 +53,7 @@ async def open_core(project: ProjectSpec, bus: Bus | None = None) -> AsyncIterat
     make_subreaper()
     with trio.open_signal_receiver(*SIGNALS) as signals:
         async with trio.open_nursery() as root:
-            guardian = await Guardian.start(spawner)
+            guardian = await Guardian.start(spawner, lock_fd)
             await root.start(serve_reaper, spawner)
             await root.start(serve_log_store, store)
             root.start_soon(watch_signals, signals, shutdown, store)

@@ -14,13 +14,20 @@ killed goes when the project's next brummer ends. Removal is safe for the lock's
 holder removes the file before it releases it, and a brummer that takes a lock checks, after its flock, that the
 name still names the file it locked (``Folder.still_names``): if a leaving holder removed it in between, it starts
 over on the file now there.
+
+The guardian (``supervise/guardian.py``) inherits the project lock's descriptor. After a ``kill -9`` of brummer the
+lock is therefore held until the guardian has stopped what that brummer left running: a ``brummer up`` started
+meanwhile finds the lock held by a pid that is gone, says so, and waits for the lock (``CLEANUP_WAIT`` at most)
+instead of starting its processes next to the old ones.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -36,6 +43,7 @@ from brummer.registry.lookup import believe
 
 HOLDER_WAIT = 1.0  # a lock holder writes its pid and entry microseconds after winning; a loser waits this long
 LOCK_TRIES = 100  # starting over because the lock file was removed under us; each time means another brummer left
+CLEANUP_WAIT = 120.0  # a killed brummer's guardian holds its lock for the longest grace + 2 s; wait at most this
 
 
 class Registration:
@@ -59,16 +67,37 @@ class Registration:
         self.folder.write(self.entry.name, self.entry.to_json())
         self._written = True
 
+    @property
+    def lock_fd(self) -> int | None:
+        """The descriptor that holds the project lock (the guardian inherits it), if this process holds it."""
+        return self._lock if self._lock >= 0 else None
+
     def try_lock(self) -> bool:
         """Take the project's lock unless another process holds it; whether we hold it now."""
         if self._lock < 0:
             fd = _lock(self.folder, lock_name(self.key), fcntl.LOCK_EX | fcntl.LOCK_NB)
             if fd is None:
                 return False
-            self._lock = fd
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{self.entry.pid}\n".encode(), 0)
+            self._hold(fd)
         return True
+
+    async def lock_after_cleanup(self) -> bool:
+        """Wait (``CLEANUP_WAIT`` at most) for the lock that a killed brummer's guardian holds while it stops what
+        that brummer left running; whether we hold it now."""
+        with trio.move_on_after(CLEANUP_WAIT):
+            # A blocking flock in a worker thread. If abandoned at the deadline, the thread may still get the lock:
+            # its descriptor then holds it until this process, which is about to exit 2, ends.
+            fd = await trio.to_thread.run_sync(
+                _lock, self.folder, lock_name(self.key), fcntl.LOCK_EX, abandon_on_cancel=True
+            )
+            if fd is not None:
+                self._hold(fd)
+        return self._lock >= 0
+
+    def _hold(self, fd: int) -> None:
+        self._lock = fd
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{self.entry.pid}\n".encode(), 0)
 
     def take_lock(self) -> None:
         """Become the brummer that runs the project (idempotent); ``AlreadyRunningError`` naming the holder."""
@@ -161,15 +190,32 @@ def register(
     return registration
 
 
-async def claim(root: Path, kind: Kind, *, mcp: bool, tty: str | None = None, panel: bool = False) -> Registration:
+async def claim(
+    root: Path,
+    kind: Kind,
+    *,
+    mcp: bool,
+    tty: str | None = None,
+    panel: bool = False,
+    say: Callable[[str], None] | None = None,
+) -> Registration:
     """Take the project's lock, then register: the start of a ``brummer up``, before anything else happens.
 
-    ``AlreadyRunningError`` (naming the holder) if another brummer runs the project.
+    ``AlreadyRunningError`` (naming the holder) if another brummer runs the project. If the brummer that holds it
+    was killed, its guardian is still stopping what it left running: ``say`` why we wait, and wait for the lock.
     """
     registration = _new(root, kind, McpState.STARTING if mcp else McpState.OFF, tty, panel)
     try:
         if not registration.try_lock():
-            raise AlreadyRunningError(registration.entry.project, await _wait_for_holder(registration.folder, root))
+            found = await _wait_for_holder(registration.folder, root)
+            if not isinstance(found, int) or identity.inspect(found) is not None:
+                raise AlreadyRunningError(registration.entry.project, found)
+            (say or _to_stderr)(
+                f"the brummer (pid {found}) that ran {registration.entry.project} was killed; waiting while its "
+                "guardian stops what it left running"
+            )
+            if not await registration.lock_after_cleanup():
+                raise AlreadyRunningError(registration.entry.project, found)
         if mcp:
             registration.hold_mcp_lock()
         registration.update(runs=True)
@@ -177,6 +223,10 @@ async def claim(root: Path, kind: Kind, *, mcp: bool, tty: str | None = None, pa
         registration.close()
         raise
     return registration
+
+
+def _to_stderr(text: str) -> None:
+    print(f"brummer: {text}", file=sys.stderr, flush=True)
 
 
 def holder(folder: Folder, root: Path) -> Entry | int | None:

@@ -74,8 +74,8 @@ async def run_smoke(
     check = check_name(project)
     colour = bool(environ.get("FORCE_COLOR")) and not environ.get("NO_COLOR")
     started_at, began = time.time(), trio.current_time()
-    with await registry.claim(project.root, registry.Kind.SMOKE, mcp=False):
-        async with open_core(project, bus) as core, trio.open_nursery() as services:
+    with await registry.claim(project.root, registry.Kind.SMOKE, mcp=False) as registration:
+        async with open_core(project, bus, lock_fd=registration.lock_fd) as core, trio.open_nursery() as services:
             store = core.store
             service = functools.partial(serve_plain, printer, output, [*names, check], colour=colour)
             await services.start(run_isolated, "plain", service, store)

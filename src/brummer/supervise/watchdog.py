@@ -24,7 +24,9 @@ class Guardian:
         self._fd: int | None = fd
 
     @classmethod
-    async def start(cls, spawner: Spawner) -> Guardian:
+    async def start(cls, spawner: Spawner, lock_fd: int | None = None) -> Guardian:
+        """The guardian, holding ``lock_fd`` (the project lock) too: after a ``kill -9`` of brummer the project is
+        not free until the guardian has stopped what brummer left running (``registry.instance``)."""
         read_end, write_end = os.pipe()
         env = {k: v for k, v in os.environ.items() if k not in (INSTANCE_VAR, RUN_VAR)}
         try:
@@ -35,6 +37,7 @@ class Guardian:
                 start_new_session=True,
                 env=env,
                 close_fds=True,
+                pass_fds=() if lock_fd is None else (lock_fd,),
             )
         except BaseException:
             os.close(write_end)

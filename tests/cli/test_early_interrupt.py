@@ -20,6 +20,9 @@ CONSOLE_SCRIPT = """
 import importlib, os, signal, sys
 from importlib.metadata import entry_points
 
+# As in a terminal: a shell script's background job (and everything it starts) ignores SIGINT, and Python then keeps
+# ignoring it; here Ctrl-C must be what it is in a terminal.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 (script,) = [e for e in entry_points(group="console_scripts") if e.name == "brummer"]
 trigger = sys.argv[1]
 

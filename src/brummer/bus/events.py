@@ -66,8 +66,8 @@ class UrlDetected(Event):
     url: str
 
     def describe(self) -> str:
-        """What brummer says of it (``up --plain`` prints it, the process's log keeps it), as of the other events
-        that have a ``describe``."""
+        """What brummer says of it: ``up --plain`` prints it and the process's log keeps it (so for every event with a
+        ``describe``)."""
         return f"url {self.url}"
 
 

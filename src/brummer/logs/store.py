@@ -111,7 +111,7 @@ class LogStore:
         if isinstance(event, UrlDetected):
             self.note(event.describe(), event.process, publish=False)
         elif isinstance(event, ErrorDetected):
-            self.note(event.describe(), event.group.process, "error", publish=False)
+            self.note(event.describe(), event.group.process, publish=False)
         elif isinstance(event, ErrorResolved):
             self.note("\n".join(event.describe()), event.process, publish=False)
 

@@ -2,27 +2,23 @@
 
 Why not trio-websocket: importing it (wsproto, h11, attrs) costs about a third of ``import trio`` again, and
 ``brummer ps`` must stay within 1.5x of ``import trio`` (docs/benchmarks.md). A client that talks to brummer's own
-loopback server needs little: the upgrade request, masked text frames out, unmasked frames in (text, binary and
-continuations reassembled, ping answered, close echoed). Frames are parsed from one buffer; a message over
-``max_message`` closes the connection (1009) rather than growing without bound.
+loopback server needs little: the upgrade request, masked text frames out, unmasked frames in (``rfc6455``, shared
+with the browser telemetry's server end).
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import hashlib
 import os
 import struct
+from typing import NoReturn
 
 import trio
 
-GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-MAX_HEADER = 64 * 1024  # the server's handshake answer, headers and (refusal) body
-READ = 256 * 1024
+from brummer.rfc6455 import CLOSE, READ, TEXT, FrameStream, accept_key, encode
 
-TEXT, BINARY, CLOSE, PING, PONG = 0x1, 0x2, 0x8, 0x9, 0xA
-CONTINUATION = 0x0
+MAX_HEADER = 64 * 1024  # the server's handshake answer, headers and (refusal) body
 
 
 class WebSocketError(Exception):
@@ -47,37 +43,19 @@ class Closed(WebSocketError):
         super().__init__(f"closed ({code}{': ' + reason if reason else ''})")
 
 
-class WebSocket:
+class WebSocket(FrameStream):
     """One open client connection. ``receive`` is for one task at a time; ``send`` may be called concurrently."""
 
+    PEER_MASKS = False
+
     def __init__(self, stream: trio.abc.Stream, buffered: bytes, max_message: int) -> None:
+        super().__init__(buffered, max_message)
         self._stream = stream
-        self._buffer = bytearray(buffered)
-        self._max = max_message
         self._send_lock = trio.Lock()
         self._closed: Closed | None = None
 
     async def send(self, text: str) -> None:
         await self._send_frame(TEXT, text.encode())
-
-    async def receive(self) -> str:
-        """The next whole message (binary ones decoded as UTF-8); raises ``Closed``."""
-        parts: list[bytes] = []
-        size = 0
-        while True:
-            fin, opcode, payload = await self._frame()
-            if opcode in (TEXT, BINARY, CONTINUATION):
-                size += len(payload)
-                if size > self._max:
-                    await self._close(1009, "message too big")
-                parts.append(payload)
-                if fin:
-                    return b"".join(parts).decode("utf-8", "replace")
-            elif opcode == PING:
-                await self._send_frame(PONG, payload)
-            elif opcode == CLOSE:
-                code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
-                await self._close(code, payload[2:].decode("utf-8", "replace"))
 
     async def aclose(self) -> None:
         if self._closed is None:
@@ -88,7 +66,7 @@ class WebSocket:
                     await self._send_frame(CLOSE, struct.pack("!H", 1000))
         await trio.aclose_forcefully(self._stream)
 
-    async def _close(self, code: int, reason: str) -> None:
+    async def _close(self, code: int, reason: str) -> NoReturn:
         """Answer (or send) a close frame, drop the connection and raise ``Closed``."""
         if self._closed is None:
             self._closed = Closed(code, reason)
@@ -98,61 +76,28 @@ class WebSocket:
         await trio.aclose_forcefully(self._stream)
         raise self._closed
 
-    async def _frame(self) -> tuple[bool, int, bytes]:
-        head = await self._take(2)
-        fin, opcode, length = head[0] & 0x80, head[0] & 0x0F, head[1] & 0x7F
-        if head[1] & 0x80:
-            await self._close(1002, "a server must not mask its frames")
-        if length == 126:
-            length = struct.unpack("!H", await self._take(2))[0]
-        elif length == 127:
-            length = struct.unpack("!Q", await self._take(8))[0]
-        if length > self._max:
-            await self._close(1009, "message too big")
-        return bool(fin), opcode, await self._take(length)
-
-    async def _take(self, count: int) -> bytes:
-        while len(self._buffer) < count:
-            if self._closed is not None:
-                raise self._closed
-            try:
-                chunk = await self._stream.receive_some(max(READ, count - len(self._buffer)))
-            except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
-                chunk = b""
-            if not chunk:
-                self._closed = self._closed or Closed(1006, "the connection dropped")
-                raise self._closed
-            self._buffer += chunk
-        taken = bytes(self._buffer[:count])
-        del self._buffer[:count]
-        return taken
+    async def _receive(self, size: int) -> bytes | bytearray:
+        if self._closed is not None:
+            raise self._closed
+        try:
+            chunk = await self._stream.receive_some(size)
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+            chunk = b""
+        if not chunk:
+            self._closed = self._closed or Closed(1006, "the connection dropped")
+            raise self._closed
+        return chunk
 
     async def _send_frame(self, opcode: int, payload: bytes) -> None:
-        length = len(payload)
-        if length < 126:
-            head = struct.pack("!BB", 0x80 | opcode, 0x80 | length)
-        elif length < 65536:
-            head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, length)
-        else:
-            head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, length)
-        key = os.urandom(4)
+        data = encode(opcode, payload, masked=True)
         async with self._send_lock:
             if self._closed is not None and opcode != CLOSE:
                 raise self._closed
             try:
-                await self._stream.send_all(head + key + mask(payload, key))
+                await self._stream.send_all(data)
             except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
                 self._closed = self._closed or Closed(1006, "the connection dropped")
                 raise self._closed from None
-
-
-def mask(payload: bytes, key: bytes) -> bytes:
-    """XOR ``payload`` with the repeated 4-byte ``key``, as one big-integer operation (C speed, any size)."""
-    size = len(payload)
-    if not size:
-        return payload
-    repeated = (key * (size // 4 + 1))[:size]
-    return (int.from_bytes(payload, "little") ^ int.from_bytes(repeated, "little")).to_bytes(size, "little")
 
 
 async def connect(
@@ -178,7 +123,7 @@ async def connect(
         status, answer, rest = await _read_head(stream)
         if status != 101:
             raise HandshakeRefused(status, await _read_body(stream, answer, rest))
-        accept = base64.b64encode(hashlib.sha1(key + GUID).digest()).decode()
+        accept = accept_key(key).decode()
         if answer.get("sec-websocket-accept") != accept or answer.get("upgrade", "").lower() != "websocket":
             raise WebSocketError("the server's answer is not a WebSocket upgrade")
         if answer.get("sec-websocket-protocol") != subprotocol:
